@@ -98,6 +98,7 @@ class Sipp:
         extra: list[str] | None = None,
         timeout_s: int = 60,
         uas_port: int | None = None,
+        source: str = "127.0.0.1",
     ) -> SippCall:
         n = len(self.running)
         workdir = self.workdir / f"sipp-{n}-{scenario.removesuffix('.xml')}"
@@ -121,7 +122,7 @@ class Sipp:
         else:
             target = [self.target, "-s", service]
         args = [
-            *target, "-sf", str(path), "-i", "127.0.0.1", "-p", str(sip_port),
+            *target, "-sf", str(path), "-i", source, "-p", str(sip_port),
             "-mp", str(media_port), "-m", str(calls), "-timeout", f"{timeout_s}s",
             "-timeout_error", "-nostdin", "-trace_err", "-error_file",
             str(workdir / "errors.log"), "-max_recv_loops", "1000",
