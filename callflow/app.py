@@ -7,9 +7,11 @@ import logging
 
 import uvicorn
 
+from callflow.api.frames import TRANSPORT_MAX
 from callflow.api.main import create_api
 from callflow.db.migrate import check_migrated
 from callflow.directory import DirectoryError
+from callflow.im import signouts
 from callflow.services import Services, build_services, reload_directory
 from callflow.settings import Settings
 
@@ -29,6 +31,7 @@ class App:
                 log_config=None,
                 access_log=False,
                 lifespan="off",
+                ws_max_size=TRANSPORT_MAX,  # bigger socket frames close it (1009) unread
             )
         )
 
@@ -67,6 +70,7 @@ class App:
         try:
             async with asyncio.TaskGroup() as group:
                 ari_task = group.create_task(services.ari.run(), name="ari")
+                services.tasks.spawn(signouts.watch(services.auth, services.hub), "sign-outs")
                 await services.ami.start()
                 log.info(
                     "HTTP API on http://%s:%d", self.settings.http.host, self.settings.http.port

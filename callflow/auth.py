@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime, timedelta
 
 from pwdlib import PasswordHash
@@ -50,14 +51,24 @@ def _verify_unknown(password: str) -> None:
     _hasher.verify(password, _dummy_hash)
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
+    """What is stored of a token, and what an open socket is known by."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# told of a sign-out in this process: (token digest or None, user id or None)
+SignOutListener = Callable[[str | None, int | None], Awaitable[object]]
 
 
 class Auth:
     def __init__(self, db: Database, *, token_hours: float = 12.0) -> None:
         self.db = db
         self.token_lifetime = timedelta(hours=token_hours)
+        self.sign_out_listeners: list[SignOutListener] = []
+
+    async def _signed_out(self, token_digest: str | None, user_id: int | None) -> None:
+        for listener in self.sign_out_listeners:
+            await listener(token_digest, user_id)
 
     async def add_user(
         self, username: str, password: str, role: Role, display_name: str = ""
@@ -86,6 +97,44 @@ class Auth:
             session.add(user)
             await session.exec(delete(AuthToken).where(col(AuthToken.user_id) == user.id))
             await session.commit()
+        await self._signed_out(None, user.id)
+
+    async def remove_user(self, username: str) -> None:
+        """The user can no longer sign in; their tokens end now. The row stays,
+        because call records and transcripts name them."""
+        async with self.db.session() as session:
+            user = (await session.exec(select(User).where(User.username == username))).first()
+            if user is None:
+                raise AuthError(f"no user {username!r}")
+            user.active = False
+            session.add(user)
+            await session.exec(delete(AuthToken).where(col(AuthToken.user_id) == user.id))
+            await session.commit()
+        await self._signed_out(None, user.id)
+
+    async def valid(self, digests: Collection[str]) -> set[str]:
+        """Which of these token digests still sign someone in."""
+        if not digests:
+            return set()
+        async with self.db.session() as session:
+            rows = (
+                await session.exec(
+                    select(AuthToken.token_hash, AuthToken.expires_at)
+                    .join(User, col(User.id) == col(AuthToken.user_id))
+                    .where(col(AuthToken.token_hash).in_(list(digests)), col(User.active))
+                )
+            ).all()
+        now = datetime.now(UTC)
+        return {token for token, expires in rows if _aware(expires) > now}
+
+    async def purge_expired(self) -> int:
+        """Delete expired tokens; returns how many."""
+        async with self.db.session() as session:
+            result = await session.exec(
+                delete(AuthToken).where(col(AuthToken.expires_at) <= datetime.now(UTC))
+            )
+            await session.commit()
+        return int(result.rowcount or 0)
 
     async def sign_in(self, username: str, password: str) -> tuple[User, str] | None:
         async with self.db.session() as session:
@@ -112,7 +161,7 @@ class Auth:
         async with self.db.session() as session:
             session.add(
                 AuthToken(
-                    token_hash=_digest(token),
+                    token_hash=digest(token),
                     user_id=user.id,
                     expires_at=datetime.now(UTC) + self.token_lifetime,
                 )
@@ -126,20 +175,23 @@ class Auth:
                 await session.exec(
                     select(AuthToken, User)
                     .join(User, col(User.id) == col(AuthToken.user_id))
-                    .where(AuthToken.token_hash == _digest(token))
+                    .where(AuthToken.token_hash == digest(token))
                 )
             ).first()
         if row is None:
             return None
         stored, user = row
-        expires = (
-            stored.expires_at if stored.expires_at.tzinfo else stored.expires_at.replace(tzinfo=UTC)
-        )
-        if expires <= datetime.now(UTC) or not user.active:
+        if _aware(stored.expires_at) <= datetime.now(UTC) or not user.active:
             return None
         return user
 
     async def sign_out(self, token: str) -> None:
         async with self.db.session() as session:
-            await session.exec(delete(AuthToken).where(col(AuthToken.token_hash) == _digest(token)))
+            await session.exec(delete(AuthToken).where(col(AuthToken.token_hash) == digest(token)))
             await session.commit()
+        await self._signed_out(digest(token), None)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives naive datetimes back; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -128,6 +128,20 @@ def user_passwd(
     typer.echo(f"password of {username} changed" + (f": {password}" if generated else ""))
 
 
+@user_cli.command("remove")
+def user_remove(username: str) -> None:
+    """Remove a user: they cannot sign in any more and their open consoles close.
+
+    The row stays (call records and transcripts name the user)."""
+    settings = _settings()
+    try:
+        asyncio.run(_with_auth(lambda auth: auth.remove_user(username), settings.db.url))
+    except AuthError as error:
+        typer.echo(f"callflow: {error}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"user {username} removed; signed out everywhere")
+
+
 @cli.command()
 def doctor(timeout: float = typer.Option(5.0, help="seconds per check")) -> None:
     """Check ARI, AMI, the Asterisk version, the dialplan and the database."""

@@ -104,6 +104,12 @@ def build_services(settings: Settings) -> Services:
 
     ami.on("DeviceStateChange", device_state)
     hub.usernames = lambda uid: p.username if (p := assist.people.get(uid)) else None
+    auth = Auth(db)
+
+    async def close_sockets(token: str | None, user_id: int | None) -> None:
+        await hub.sign_out(token=token, user_id=user_id)
+
+    auth.sign_out_listeners.append(close_sockets)
     return Services(
         settings=settings,
         tasks=tasks,
@@ -116,7 +122,7 @@ def build_services(settings: Settings) -> Services:
         routing=routing,
         agent_features=agent_features,
         routing_admin=RoutingAdmin(db, routing),
-        auth=Auth(db),
+        auth=auth,
         assist=assist,
         hub=hub,
         assist_admin=AssistAdmin(db, assist),

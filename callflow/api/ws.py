@@ -2,8 +2,11 @@
 
 The first frame must be ``{"type": "auth", "token": "...", "last_id": N}``
 (within 5 s): the token never appears in a URL or an access log. Then JSON
-events both ways; a frame that is not JSON, too large, or of an unknown type
-gets an ``error`` event and the connection stays open.
+events both ways (``callflow.api.frames`` reads them strictly); a frame that
+is not JSON, binary, too large, of an unknown type or with a field of the
+wrong type gets an ``error`` event naming the problem, and the connection
+stays open. A sign-out of the token or the user closes the socket with code
+4401 (the console then shows the sign-in form instead of reconnecting).
 
 Client -> server: message {session, body, ref}, typing {session},
 presence {presence}, accept {request}, decline {request, reason},
@@ -15,23 +18,25 @@ offer_withdrawn, request, session_opened, session_closed, error, pong.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from callflow.api.frames import FrameError, id_field, optional_id, parse, text_field
 from callflow.assist.presence import Presence
 from callflow.assist.service import AssistError
+from callflow.auth import digest
 from callflow.db.models import User
-from callflow.im.hub import Connection, ImError
+from callflow.im.hub import SIGNED_OUT, Connection, ImError
 from callflow.services import Services
+from callflow.text import clip, shorten
 
 router = APIRouter()
 log = logging.getLogger("callflow.ws")
 
-MAX_FRAME = 16 * 1024
 AUTH_TIMEOUT = 5.0
+TOO_MANY = 4429  # close code: the user has too many sockets open
 
 
 @router.websocket("/api/ws")
@@ -41,13 +46,22 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     signed_in = await _authenticate(websocket, services)
     if signed_in is None:
         return
-    user, last_id = signed_in
+    user, token, last_id = signed_in
     assert user.id is not None
-    connection = Connection(user.id, websocket.send_json, websocket.close)
-    await services.hub.attach(connection, last_id)
+
+    async def close(code: int, reason: str) -> None:
+        await websocket.close(code, reason)
+
+    connection = Connection(user.id, websocket.send_json, close, token=digest(token))
+    try:
+        await services.hub.attach(connection, last_id)
+    except ImError as error:
+        await _error(websocket, None, str(error))
+        await websocket.close(TOO_MANY, "too many connections")
+        return
     await services.assist.web_connection(user.id, +1)
     try:
-        await _serve(websocket, services, user)
+        await _serve(websocket, services, user, connection)
     except WebSocketDisconnect:
         pass
     finally:
@@ -55,54 +69,63 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         await services.assist.web_connection(user.id, -1)
 
 
-async def _authenticate(websocket: WebSocket, services: Services) -> tuple[User, int | None] | None:
+async def _authenticate(
+    websocket: WebSocket, services: Services
+) -> tuple[User, str, int | None] | None:
+    token: object = None
+    last_id: int | None = None
+    bad_last_id: str | None = None
     try:
-        frame = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT)
-        first = json.loads(frame)
-        token = first["token"] if first.get("type") == "auth" else None
-    except (TimeoutError, ValueError, KeyError, TypeError, AttributeError):
+        first = parse(await asyncio.wait_for(_receive(websocket), AUTH_TIMEOUT))
+        if first.get("type") == "auth":
+            token = first.get("token")
+            try:
+                last_id = optional_id(first, "last_id")
+            except FrameError as error:  # signed in, but nothing is replayed
+                bad_last_id = str(error)
+    except (TimeoutError, FrameError):
         token = None
     except WebSocketDisconnect:
         return None
-    user = await services.auth.user_for(str(token)) if token else None
+    user = await services.auth.user_for(token) if isinstance(token, str) and token else None
     if user is None:
         await websocket.send_json(
             {"type": "error", "error": "sign in first: send {type: auth, token}"}
         )
-        await websocket.close(code=4401)
+        await websocket.close(code=SIGNED_OUT)
         return None
+    assert isinstance(token, str)
     await websocket.send_json({"type": "hello", "user": user.username, "role": user.role})
-    last_id = first.get("last_id")
-    return user, last_id if isinstance(last_id, int) and not isinstance(last_id, bool) else None
+    if bad_last_id is not None:
+        await _error(websocket, None, f"no replay: {bad_last_id}")
+    return user, token, last_id
 
 
-async def _replay(websocket: WebSocket, services: Services, user: User, after: int) -> None:
-    assert user.id is not None
-    for event in await services.hub.missed_events(user.id, after):
-        await websocket.send_json(event)
+async def _receive(websocket: WebSocket) -> str | bytes | None:
+    """The next frame, text or binary; WebSocketDisconnect when closed."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text: str | None = message.get("text")
+    return text if text is not None else message.get("bytes")
 
 
-async def _serve(websocket: WebSocket, services: Services, user: User) -> None:
+async def _serve(
+    websocket: WebSocket, services: Services, user: User, connection: Connection
+) -> None:
     while True:
-        frame = await websocket.receive_text()
-        if len(frame) > MAX_FRAME:
-            await _error(websocket, None, f"frame of {len(frame)} bytes is over {MAX_FRAME}")
-            continue
+        frame = await _receive(websocket)
+        if connection.signed_out:
+            return  # closed by a sign-out while this frame was on its way
+        ref: object = None
         try:
-            event = json.loads(frame)
-        except ValueError:
-            await _error(websocket, None, "frame is not JSON")
-            continue
-        if not isinstance(event, dict):
-            await _error(websocket, None, "frame is not a JSON object")
-            continue
-        ref = event.get("ref")
-        try:
+            event = parse(frame)
+            ref = event.get("ref")
             await _handle(websocket, services, user, event)
-        except (ImError, AssistError) as error:
+        except (ImError, AssistError, FrameError) as error:
             await _error(websocket, ref, str(error))
-        except (KeyError, TypeError, ValueError) as error:
-            await _error(websocket, ref, f"bad {event.get('type')!r} event: {error}")
+        except (KeyError, TypeError, ValueError) as error:  # a value the domain refused
+            await _error(websocket, ref, f"bad event: {error}")
 
 
 async def _handle(
@@ -111,40 +134,50 @@ async def _handle(
     assert user.id is not None
     kind = event.get("type")
     hub, assist = services.hub, services.assist
+    ref = event.get("ref")
     if kind == "message":
-        body = event["body"]
-        if not isinstance(body, str):
-            raise TypeError("body must be text")
-        message = await hub.post(user.id, int(event["session"]), body)
-        await websocket.send_json({"type": "ack", "ref": event.get("ref"), "id": message.id})
+        body = text_field(event, "body")
+        message = await hub.post(user.id, id_field(event, "session"), body)
+        await websocket.send_json({"type": "ack", "ref": ref, "id": message.id})
     elif kind == "typing":
-        session_id = int(event["session"])
+        session_id = id_field(event, "session")
         members = await hub.members(session_id)
         if user.id not in members:
             raise ImError(f"no session {session_id} of yours")
+        hub.limit(user.id, "typing")
         for member in members:
             if member != user.id:
                 await hub.notify(
                     member, {"type": "typing", "session": session_id, "from": user.username}
                 )
     elif kind == "presence":
-        presence = await assist.set_presence(user.id, Presence(event["presence"]), "web")
-        await websocket.send_json(
-            {"type": "ack", "ref": event.get("ref"), "presence": presence.value}
-        )
+        wanted = text_field(event, "presence")
+        if wanted not in {p.value for p in Presence}:
+            choices = ", ".join(p.value for p in Presence)
+            raise FrameError(f"field 'presence' must be one of {choices}, not {shorten(wanted)}")
+        hub.limit(user.id, "presence")
+        presence = await assist.set_presence(user.id, Presence(wanted), "web")
+        await websocket.send_json({"type": "ack", "ref": ref, "presence": presence.value})
     elif kind == "accept":
-        session_id = await assist.accept(user.id, int(event["request"]))
-        await websocket.send_json({"type": "ack", "ref": event.get("ref"), "session": session_id})
+        session_id = await assist.accept(user.id, id_field(event, "request"))
+        await websocket.send_json({"type": "ack", "ref": ref, "session": session_id})
     elif kind == "decline":
-        await assist.decline(user.id, int(event["request"]), str(event.get("reason", "other")))
-        await websocket.send_json({"type": "ack", "ref": event.get("ref")})
+        reason = text_field(event, "reason", default="other")
+        await assist.decline(user.id, id_field(event, "request"), reason)
+        await websocket.send_json({"type": "ack", "ref": ref})
     elif kind == "replay":
-        await _replay(websocket, services, user, int(event["after"]))
+        after = event.get("after")
+        if after != 0:  # 0: everything
+            after = id_field(event, "after")
+        for missed in await hub.missed_events(user.id, after):
+            await websocket.send_json(missed)
     elif kind == "ping":
-        await websocket.send_json({"type": "pong", "ref": event.get("ref")})
+        await websocket.send_json({"type": "pong", "ref": ref})
     else:
-        raise ImError(f"unknown event type {kind!r}")
+        raise FrameError(f"unknown event type {shorten(kind)}")
 
 
 async def _error(websocket: WebSocket, ref: object, message: str) -> None:
-    await websocket.send_json({"type": "error", "ref": ref, "error": message})
+    if not isinstance(ref, str | int) or isinstance(ref, bool) or len(str(ref)) > 64:
+        ref = None  # only a short ref is echoed back
+    await websocket.send_json({"type": "error", "ref": ref, "error": clip(message)})

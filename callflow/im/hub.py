@@ -38,6 +38,10 @@ log = logging.getLogger("callflow.im")
 
 MAX_MESSAGE_BYTES = 4096
 SEND_QUEUE = 500
+MAX_CONNECTIONS = 8  # per user: tabs and devices
+SIGNED_OUT = 4401  # close code: the console stops reconnecting and asks to sign in
+TOO_SLOW = 1013  # close code "try again later": the console reconnects and replays
+RATES = {"typing": (2.0, 6.0), "presence": (1.0, 5.0)}  # per user: per second, burst
 
 
 class ImError(Exception):
@@ -48,10 +52,12 @@ class ImError(Exception):
 class Connection:
     user_id: int
     send: Callable[[dict[str, Any]], Awaitable[None]]
-    close: Callable[[], Awaitable[None]]
+    close: Callable[[int, str], Awaitable[None]]  # (close code, reason)
+    token: str = ""  # the digest of the token it signed in with
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(SEND_QUEUE))
     task: asyncio.Task[Any] | None = None
     replayed_upto: int = 0  # the newest message id the replay sent
+    signed_out: bool = False  # set before the close: no frame of it is served after
 
 
 class Hub:
@@ -63,13 +69,16 @@ class Hub:
         rate: float = 5.0,
         burst: float = 20.0,
         max_bytes: int = MAX_MESSAGE_BYTES,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.db = db
         self._tasks = tasks
         self.max_bytes = max_bytes
-        self._rate, self._burst = rate, burst
+        self.max_connections = max_connections
+        # per user and kind: (events per second, burst)
+        self.rates = {"message": (rate, burst), **RATES}
         self._connections: dict[int, set[Connection]] = {}
-        self._buckets: dict[int, TokenBucket] = {}
+        self._buckets: dict[tuple[int, str], TokenBucket] = {}
         self.usernames: Callable[[int], str | None] = lambda uid: None
         self.sip_relay: Callable[[int, dict[str, Any]], Awaitable[None]] | None = None
 
@@ -79,7 +88,12 @@ class Hub:
         """Attach first, replay second: a message posted while the missed ones
         are read waits in the connection's queue, and the pump skips what the
         replay already sent, so each message arrives exactly once."""
-        self._connections.setdefault(connection.user_id, set()).add(connection)
+        mine = self._connections.setdefault(connection.user_id, set())
+        if len(mine) >= self.max_connections:
+            raise ImError(
+                f"too many open connections ({self.max_connections}): close another tab first"
+            )
+        mine.add(connection)
         if replay_after is not None:
             for event in await self.missed_events(connection.user_id, replay_after):
                 await connection.send(event)
@@ -92,6 +106,40 @@ class Hub:
             connection.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await connection.task
+
+    def limit(self, user_id: int, kind: str) -> None:
+        """Count one event of ``kind`` (message, typing, presence) for the user;
+        ImError when they send more than the kind's rate allows."""
+        rate, burst = self.rates[kind]
+        bucket = self._buckets.setdefault((user_id, kind), TokenBucket(rate, burst))
+        if not bucket.allow(time.monotonic()):
+            raise ImError(f"too many {kind} events: at most {rate:g} per second (burst {burst:g})")
+
+    def tokens(self) -> set[str]:
+        """The token digests of every open connection."""
+        return {c.token for mine in self._connections.values() for c in mine}
+
+    async def sign_out(
+        self, *, token: str | None = None, user_id: int | None = None, keep: set[str] | None = None
+    ) -> int:
+        """Close, at once and with ``SIGNED_OUT``, the connections of a token,
+        of a user, or whose token is not in ``keep``. Returns how many."""
+        closing = [
+            c
+            for mine in self._connections.values()
+            for c in mine
+            if (token is not None and c.token == token)
+            or (user_id is not None and c.user_id == user_id)
+            or (keep is not None and c.token not in keep)
+        ]
+        for connection in closing:
+            connection.signed_out = True
+            self._connections.get(connection.user_id, set()).discard(connection)
+            with contextlib.suppress(Exception):  # already gone is fine
+                await connection.close(SIGNED_OUT, "signed out")
+        if closing:
+            log.info("closed %d connection(s) of a sign-out", len(closing))
+        return len(closing)
 
     async def _pump(self, connection: Connection) -> None:
         while True:
@@ -112,7 +160,7 @@ class Hub:
             except asyncio.QueueFull:
                 log.warning("user %s: connection too slow, closing it (it will replay)", user_id)
                 connections.discard(connection)
-                await connection.close()
+                await connection.close(TOO_SLOW, "too slow: reconnect and replay")
         if not connections and self.sip_relay is not None:
             await self.sip_relay(user_id, event)
 
@@ -136,9 +184,8 @@ class Hub:
             raise ImError(f"message is {size} bytes; the limit is {self.max_bytes}")
         if not body.strip():
             raise ImError("message is empty")
-        bucket = self._buckets.setdefault(user_id, TokenBucket(self._rate, self._burst))
-        if kind == "text" and not bucket.allow(time.monotonic()):
-            raise ImError("too many messages: slow down")
+        if kind == "text":
+            self.limit(user_id, "message")
         async with self.db.session() as session:
             im = await session.get(ImSession, session_id)
             members = (

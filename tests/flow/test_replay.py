@@ -26,7 +26,7 @@ def collecting(user_id: int, received: list[dict[str, Any]]) -> Connection:
     async def send(event: dict[str, Any]) -> None:
         received.append(event)
 
-    async def close() -> None:
+    async def close(code: int, reason: str) -> None:
         return None
 
     return Connection(user_id, send, close)

@@ -13,7 +13,7 @@ async function start(token) {
   const api = new Api(token);
   let me;
   try { me = await api.get("/api/auth/me"); }
-  catch { sessionStorage.removeItem("callflow-token"); return; }
+  catch { signedOut("Your sign-in has ended. Sign in again."); return; }
   document.getElementById("signin").remove();
   document.getElementById("who").textContent = `${me.display_name || me.username} (${me.role})`;
   const signout = document.getElementById("signout");
@@ -24,7 +24,7 @@ async function start(token) {
   const live = new Live(token, (event) => view && view.onEvent(event), (up) => {
     link.textContent = up ? "Connected" : "Connection lost – reconnecting…";
     link.className = up ? "" : "down";
-  });
+  }, () => signedOut("You were signed out (signed out elsewhere, new password, or account removed). Sign in again."));
   view = VIEWS[me.role](main, api, me, live);
   signout.addEventListener("click", async () => {
     live.close();
@@ -48,6 +48,19 @@ document.getElementById("signin").addEventListener("submit", async (event) => {
     document.getElementById("password").focus();
   }
 });
+
+// The token ended: forget it and show the sign-in form with the reason.
+function signedOut(reason) {
+  sessionStorage.removeItem("callflow-token");
+  sessionStorage.setItem("callflow-notice", reason);
+  location.reload();
+}
+
+const notice = sessionStorage.getItem("callflow-notice");
+if (notice) {
+  sessionStorage.removeItem("callflow-notice");
+  document.getElementById("signin-error").textContent = notice;
+}
 
 const saved = sessionStorage.getItem("callflow-token");
 if (saved) start(saved);

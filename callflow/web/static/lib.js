@@ -48,12 +48,16 @@ export async function signIn(username, password) {
 
 // One WebSocket per console. It signs in with the first frame, reconnects
 // with a growing pause when dropped, and asks for every message it missed
-// (last_id) so nothing said meanwhile is lost.
+// (last_id) so nothing said meanwhile is lost. Closed with 4401 (signed out:
+// logout elsewhere, a new password, the user removed) it stops for good.
+export const SIGNED_OUT = 4401;  // the server's close code for a token that ended
+
 export class Live {
-  constructor(token, onEvent, onLink) {
+  constructor(token, onEvent, onLink, onSignedOut = () => {}) {
     this.token = token;
     this.onEvent = onEvent;
     this.onLink = onLink;
+    this.onSignedOut = onSignedOut;
     this.lastId = null;
     this.pause = 500;
     this.closed = false;
@@ -76,8 +80,13 @@ export class Live {
       if (event.type === "message" && event.id > (this.lastId ?? 0)) this.lastId = event.id;
       this.onEvent(event);
     };
-    ws.onclose = () => {
+    ws.onclose = (closing) => {
       if (this.closed) return;
+      if (closing.code === SIGNED_OUT) {  // signed out elsewhere: never reconnect
+        this.closed = true;
+        this.onSignedOut();
+        return;
+      }
       this.onLink(false);
       setTimeout(() => this.connect(), this.pause);
       this.pause = Math.min(this.pause * 2, 5000);

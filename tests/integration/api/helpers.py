@@ -1,12 +1,16 @@
-"""Signed-in HTTP clients against an in-process callflow."""
+"""Signed-in HTTP clients and consoles (WebSockets) against an in-process callflow."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
+import websockets
 
 from callflow.app import App
 from callflow.auth import AuthError
@@ -50,3 +54,66 @@ async def until_available(app: App, group: str, count: int) -> None:
         lambda: app.services.assist.available_in(group) == count,
         message=f"{count} expert(s) of {group} available",
     )
+
+
+class Socket:
+    """A signed-in console: a WebSocket that collects what it receives."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.received: list[dict[str, Any]] = []
+        self.close_code: int | None = None  # once the server closed it
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        try:
+            async for frame in self.ws:
+                self.received.append(json.loads(frame))
+        except websockets.ConnectionClosed:
+            pass
+        self.close_code = self.ws.close_code
+
+    async def closed(self, timeout: float = 5) -> int:
+        """Wait until the server closes the socket; its close code."""
+        await asyncio.wait_for(asyncio.shield(self._reader), timeout)
+        assert self.close_code is not None
+        return self.close_code
+
+    async def send(self, **event: Any) -> None:
+        await self.ws.send(json.dumps(event))
+
+    async def expect(self, kind: str, timeout: float = 10, **match: Any) -> dict[str, Any]:
+        def found() -> dict[str, Any] | None:
+            return next(
+                (
+                    e
+                    for e in self.received
+                    if e.get("type") == kind and all(e.get(k) == v for k, v in match.items())
+                ),
+                None,
+            )
+
+        event = await poll_until(found, timeout=timeout, message=f"{kind} {match}")
+        assert event is not None
+        return event
+
+    async def close(self) -> None:
+        await self.ws.close()
+        await self._reader
+
+
+@asynccontextmanager
+async def console(
+    app: App, client: httpx.AsyncClient, last_id: int | None = None
+) -> AsyncIterator[Socket]:
+    token = client.headers["Authorization"].removeprefix("Bearer ")
+    url = base_url(app).replace("http", "ws") + "/api/ws"
+    async with websockets.connect(url) as ws:
+        auth: dict[str, Any] = {"type": "auth", "token": token}
+        if last_id is not None:
+            auth["last_id"] = last_id
+        await ws.send(json.dumps(auth))
+        socket = Socket(ws)
+        await socket.expect("hello")
+        yield socket
+        await socket.close()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -14,7 +12,14 @@ import websockets
 from callflow.app import App
 from callflow.db.models import Role
 from tests.harness.poll import poll_until
-from tests.integration.api.helpers import ask, base_url, signed_in, until_available
+from tests.integration.api.helpers import (
+    Socket,
+    ask,
+    base_url,
+    console,
+    signed_in,
+    until_available,
+)
 from tests.integration.conftest import StartCallflow
 
 DIRECTORY = """
@@ -38,61 +43,6 @@ groups = { billing = 1 }
 name = "ida"
 groups = { billing = 1 }
 """
-
-
-class Socket:
-    """A signed-in console: a WebSocket that collects what it receives."""
-
-    def __init__(self, ws: Any) -> None:
-        self.ws = ws
-        self.received: list[dict[str, Any]] = []
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        try:
-            async for frame in self.ws:
-                self.received.append(json.loads(frame))
-        except websockets.ConnectionClosed:
-            pass
-
-    async def send(self, **event: Any) -> None:
-        await self.ws.send(json.dumps(event))
-
-    async def expect(self, kind: str, timeout: float = 10, **match: Any) -> dict[str, Any]:
-        def found() -> dict[str, Any] | None:
-            return next(
-                (
-                    e
-                    for e in self.received
-                    if e.get("type") == kind and all(e.get(k) == v for k, v in match.items())
-                ),
-                None,
-            )
-
-        event = await poll_until(found, timeout=timeout, message=f"{kind} {match}")
-        assert event is not None
-        return event
-
-    async def close(self) -> None:
-        await self.ws.close()
-        await self._reader
-
-
-@asynccontextmanager
-async def console(
-    app: App, client: httpx.AsyncClient, last_id: int | None = None
-) -> AsyncIterator[Socket]:
-    token = client.headers["Authorization"].removeprefix("Bearer ")
-    url = base_url(app).replace("http", "ws") + "/api/ws"
-    async with websockets.connect(url) as ws:
-        auth: dict[str, Any] = {"type": "auth", "token": token}
-        if last_id is not None:
-            auth["last_id"] = last_id
-        await ws.send(json.dumps(auth))
-        socket = Socket(ws)
-        await socket.expect("hello")
-        yield socket
-        await socket.close()
 
 
 async def accepted_session(agent: httpx.AsyncClient, expert_ws: Socket) -> int:
@@ -239,7 +189,9 @@ async def test_bad_frames_get_an_error_and_the_connection_stays(
         assert (await eve_ws.expect("message", body=markup))["body"] == markup
         for n in range(40):
             await ann_ws.send(type="message", session=session, body=f"flood {n}", ref=f"f{n}")
-        flood = await ann_ws.expect("error", error="too many messages: slow down")
+        flood = await ann_ws.expect(
+            "error", error="too many message events: at most 5 per second (burst 20)"
+        )
         assert flood["ref"].startswith("f")
         await ann_ws.send(type="ping", ref="p")
         await ann_ws.expect("pong", ref="p")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from callflow.db.models import Role
 from tests.harness.poll import poll_until
 from tests.harness.sipp import Sipp
-from tests.integration.api.helpers import signed_in
-from tests.integration.api.test_assist_flow import console
+from tests.integration.api.helpers import console, signed_in
 from tests.integration.conftest import StartCallflow, agent_port
 from tests.integration.routing.helpers import login
 
@@ -36,7 +35,7 @@ async def test_the_session_ends_with_the_call_and_the_transcript_is_on_the_call_
     app = await start_callflow(DIRECTORY)
     await login(app, "a1")
     phone = await sipp.agent(agent_port("a1"))  # the agent talks until the customer leaves
-    customer = await sipp.customer("qsupport", hang_up_after_ms=4000)
+    customer = await sipp.customer("qsupport", hang_up_after_ms=8000)
     async with (
         signed_in(app, "a1", Role.AGENT) as agent,
         signed_in(app, "eve", Role.EXPERT) as eve,

@@ -11,8 +11,7 @@ from callflow.localpbx.runner import LocalPbx
 from tests.harness.ari_probe import AriProbe
 from tests.harness.poll import poll_until
 from tests.harness.sipp import Sipp
-from tests.integration.api.helpers import ask, signed_in, until_available
-from tests.integration.api.test_assist_flow import console
+from tests.integration.api.helpers import ask, console, signed_in, until_available
 from tests.integration.conftest import StartCallflow, expert_port
 
 DIRECTORY = """

@@ -7,8 +7,7 @@ from callflow.db.models import Role
 from tests.harness.ari_probe import AriProbe
 from tests.harness.rtp import AGENT_HZ, JOINED_HZ
 from tests.harness.sipp import Sipp
-from tests.integration.api.helpers import signed_in, until_available
-from tests.integration.api.test_assist_flow import console
+from tests.integration.api.helpers import console, signed_in, until_available
 from tests.integration.conftest import StartCallflow
 from tests.integration.phone.helpers import DIRECTORY, connected_call, hang_up, hears, listen
 

@@ -9,8 +9,7 @@ from tests.harness.ari_probe import AriProbe
 from tests.harness.poll import poll_until
 from tests.harness.rtp import AGENT_HZ, CUSTOMER_HZ, EXPERT_HZ, JOINED_HZ, MOH_HZ
 from tests.harness.sipp import Sipp, media_phone
-from tests.integration.api.helpers import signed_in, until_available
-from tests.integration.api.test_assist_flow import console
+from tests.integration.api.helpers import console, signed_in, until_available
 from tests.integration.conftest import StartCallflow, expert_port
 from tests.integration.phone.helpers import (
     DIRECTORY,

@@ -188,3 +188,21 @@ async def test_an_expert_keeps_two_chats_apart(
         await expect(log).to_contain_text(f"answer for {name}")
         other = "a2" if name == "a1" else "a1"
         await expect(log).not_to_contain_text(f"answer for {other}")
+
+
+async def test_a_console_signed_out_elsewhere_shows_the_sign_in_form_and_stops_reconnecting(
+    start_callflow: StartCallflow, browser: Browser
+) -> None:
+    app = await start_callflow(DIRECTORY)
+    opened: list[str] = []
+
+    async def count_sockets(page: Page) -> None:
+        page.on("websocket", lambda ws: opened.append(ws.url))
+
+    expert = await console(browser, app, "e1", Role.EXPERT, before=count_sockets)
+    assert len(opened) == 1
+    await app.services.auth.set_password("e1", "a-brand-new-password")  # e.g. by an admin
+    await expect(expert.get_by_role("alert")).to_contain_text("You were signed out")
+    await expect(expert.get_by_label("Password")).to_be_visible()
+    await expert.wait_for_timeout(1500)  # the reconnect pause would have passed twice
+    assert len(opened) == 1

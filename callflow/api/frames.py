@@ -1,0 +1,72 @@
+"""Reading the socket's JSON frames strictly: each problem named, none fatal.
+
+A frame is a JSON object of text at most ``MAX_FRAME`` bytes (Uvicorn closes
+the socket on frames over ``TRANSPORT_MAX`` with 1009 before they are read in
+full). ``NaN``/``Infinity`` are not JSON and are refused; ids are whole numbers
+that fit the database (1 .. 2^63-1). A ``FrameError`` names the field and the
+type it expects; the socket answers it with an ``error`` frame and stays open.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from callflow.text import shorten
+
+MAX_FRAME = 16 * 1024  # bytes of one client frame
+TRANSPORT_MAX = 32 * 1024  # larger frames close the socket (1009) unread
+MAX_ID = 2**63 - 1
+
+
+class FrameError(ValueError):
+    """A frame, or a field of it, that is not what the protocol says."""
+
+
+def _no_constant(name: str) -> Any:
+    raise FrameError(f"{name} is not a number JSON allows")
+
+
+def parse(frame: str | bytes | None) -> dict[str, Any]:
+    if frame is None or isinstance(frame, bytes):
+        raise FrameError("binary frames are not accepted: send JSON as text")
+    size = len(frame.encode())
+    if size > MAX_FRAME:
+        raise FrameError(f"frame of {size} bytes is over {MAX_FRAME}")
+    try:
+        event = json.loads(frame, parse_constant=_no_constant)
+    except FrameError:
+        raise
+    except (ValueError, RecursionError):
+        raise FrameError("frame is not JSON") from None
+    if not isinstance(event, dict):
+        raise FrameError("frame is not a JSON object")
+    return event
+
+
+def id_field(event: dict[str, Any], name: str) -> int:
+    """A required id: a whole number from 1 to 2^63-1."""
+    if name not in event:
+        raise FrameError(f"field {name!r} is missing (a whole number)")
+    value = event[name]
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID:
+        raise FrameError(
+            f"field {name!r} must be a whole number from 1 to {MAX_ID}, not {shorten(value)}"
+        )
+    return value
+
+
+def optional_id(event: dict[str, Any], name: str) -> int | None:
+    return None if event.get(name) is None else id_field(event, name)
+
+
+def text_field(event: dict[str, Any], name: str, default: str | None = None) -> str:
+    """A text field; required unless ``default`` is given."""
+    if name not in event or event[name] is None:
+        if default is not None:
+            return default
+        raise FrameError(f"field {name!r} is missing (text)")
+    value = event[name]
+    if not isinstance(value, str):
+        raise FrameError(f"field {name!r} must be text, not {type(value).__name__}")
+    return value
