@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import secrets
 from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime, timedelta
@@ -65,6 +66,8 @@ class Auth:
         self.db = db
         self.token_lifetime = timedelta(hours=token_hours)
         self.sign_out_listeners: list[SignOutListener] = []
+        # password checks at once: one core stays free for the loop that routes calls
+        self._checks = asyncio.Semaphore(max(1, (os.cpu_count() or 2) - 1))
 
     async def _signed_out(self, token_digest: str | None, user_id: int | None) -> None:
         for listener in self.sign_out_listeners:
@@ -140,11 +143,13 @@ class Auth:
         async with self.db.session() as session:
             user = (await session.exec(select(User).where(User.username == username))).first()
             if user is None or not user.active or not user.password_hash.startswith("$"):
-                await asyncio.to_thread(_verify_unknown, password)
+                async with self._checks:
+                    await asyncio.to_thread(_verify_unknown, password)
                 return None
-            valid, new_hash = await asyncio.to_thread(
-                _hasher.verify_and_update, password, user.password_hash
-            )
+            async with self._checks:
+                valid, new_hash = await asyncio.to_thread(
+                    _hasher.verify_and_update, password, user.password_hash
+                )
             if not valid:
                 return None
             if new_hash:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from callflow.api.throttle import LoginThrottle
 from callflow.assist.admin import AssistAdmin
 from callflow.assist.phone import PhoneAssist
 from callflow.assist.prompts import PromptLibrary
@@ -48,6 +49,7 @@ class Services:
     agent_features: AgentFeatures
     routing_admin: RoutingAdmin
     auth: Auth
+    login_throttle: LoginThrottle
     assist: AssistService
     hub: Hub
     assist_admin: AssistAdmin
@@ -104,7 +106,7 @@ def build_services(settings: Settings) -> Services:
 
     ami.on("DeviceStateChange", device_state)
     hub.usernames = lambda uid: p.username if (p := assist.people.get(uid)) else None
-    auth = Auth(db)
+    auth = Auth(db, token_hours=settings.auth.token_hours)
 
     async def close_sockets(token: str | None, user_id: int | None) -> None:
         await hub.sign_out(token=token, user_id=user_id)
@@ -123,6 +125,7 @@ def build_services(settings: Settings) -> Services:
         agent_features=agent_features,
         routing_admin=RoutingAdmin(db, routing),
         auth=auth,
+        login_throttle=LoginThrottle(settings.auth),
         assist=assist,
         hub=hub,
         assist_admin=AssistAdmin(db, assist),

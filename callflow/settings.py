@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -81,6 +81,20 @@ class DbSettings(BaseModel):
 class HttpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
+    # the OpenAPI document and /docs: "signed-in" (a bearer token), "public", "off"
+    docs: Literal["signed-in", "public", "off"] = "signed-in"
+    # reverse proxies whose X-Forwarded-For names the client (comma-separated IPs, or *)
+    trusted_proxies: str = "127.0.0.1"
+    max_body: int = Field(64 * 1024, ge=1024, le=16 * 1024 * 1024)  # bytes of a request body
+
+
+class AuthSettings(BaseModel):
+    """Sign-in: token lifetime and the throttle on failed passwords."""
+
+    token_hours: float = Field(12.0, gt=0, le=24 * 30)
+    # failed sign-ins allowed per minute before 429 (per user name, per address)
+    failures_per_user: int = Field(5, ge=1, le=1000)
+    failures_per_address: int = Field(30, ge=1, le=10000)
 
 
 class PhoneSettings(BaseModel):
@@ -110,6 +124,7 @@ class Settings(BaseSettings):
     ami: AmiSettings
     db: DbSettings = DbSettings()
     http: HttpSettings = HttpSettings()
+    auth: AuthSettings = AuthSettings()
     phone: PhoneSettings = PhoneSettings()
     directory_file: Path | None = None  # queues, agents, memberships (TOML)
     log_level: str = "INFO"

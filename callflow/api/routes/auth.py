@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
@@ -26,17 +26,34 @@ class Me(BaseModel):
     role: str
 
 
-@router.post("/token")
+@router.post(
+    "/token",
+    responses={
+        401: {"description": "wrong user name or password"},
+        429: {"description": "too many failed sign-ins: wait Retry-After seconds"},
+    },
+)
 async def sign_in(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], services: ServicesDep
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], services: ServicesDep, request: Request
 ) -> TokenOut:
+    address = request.client.host if request.client else "unknown"
+    throttle = services.login_throttle
+    wait = await throttle.retry_after(form.username, address)
+    if wait:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many failed sign-ins: try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
     result = await services.auth.sign_in(form.username, form.password)
     if result is None:
+        await throttle.failed(form.username, address)
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "wrong user name or password",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    await throttle.succeeded(form.username)
     user, token = result
     return TokenOut(
         access_token=token,

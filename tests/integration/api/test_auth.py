@@ -78,3 +78,31 @@ async def test_directory_users_cannot_sign_in_until_given_a_password(
             assert response.status_code in (401, 422)
     async with signed_in(app, "a1", Role.AGENT) as client:
         assert (await client.get("/api/auth/me")).json()["role"] == "agent"
+
+
+async def test_repeated_wrong_passwords_get_429_with_retry_after_and_spare_other_users(
+    callflow: App,
+) -> None:
+    await callflow.services.auth.add_user("kim", "kims-real-password", Role.AGENT)
+    await callflow.services.auth.add_user("lee", "lees-real-password", Role.AGENT)
+    allowed = callflow.settings.auth.failures_per_user
+    async with httpx.AsyncClient(base_url=base_url(callflow)) as client:
+        codes = [
+            (
+                await client.post(
+                    "/api/auth/token", data={"username": "kim", "password": f"guess-{n:04}"}
+                )
+            ).status_code
+            for n in range(allowed + 3)
+        ]
+        assert codes == [401] * allowed + [429] * 3
+        refused = await client.post(
+            "/api/auth/token", data={"username": "kim", "password": "kims-real-password"}
+        )
+        assert refused.status_code == 429  # even the right password waits
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert "too many failed sign-ins" in refused.json()["detail"]
+        other = await client.post(
+            "/api/auth/token", data={"username": "lee", "password": "lees-real-password"}
+        )
+        assert other.status_code == 200

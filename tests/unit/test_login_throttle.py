@@ -1,0 +1,25 @@
+"""The failed sign-in throttle: per user name and per address, failures only."""
+
+from __future__ import annotations
+
+from callflow.api.throttle import LoginThrottle
+from callflow.settings import AuthSettings
+
+
+async def test_one_address_guessing_many_user_names_is_throttled() -> None:
+    throttle = LoginThrottle(AuthSettings(failures_per_user=5, failures_per_address=10))
+    for n in range(10):
+        assert await throttle.retry_after(f"user{n}", "192.0.2.7") == 0
+        await throttle.failed(f"user{n}", "192.0.2.7")
+    assert await throttle.retry_after("someone-new", "192.0.2.7") > 0
+    assert await throttle.retry_after("someone-new", "192.0.2.8") == 0  # another address
+
+
+async def test_a_success_clears_the_user_names_failures() -> None:
+    throttle = LoginThrottle(AuthSettings(failures_per_user=2))
+    await throttle.failed("Kim", "192.0.2.1")
+    await throttle.succeeded("kim")
+    await throttle.failed("kim", "192.0.2.1")
+    assert await throttle.retry_after("KIM", "192.0.2.1") == 0  # one failure since
+    await throttle.failed("kim", "192.0.2.1")
+    assert 1 <= await throttle.retry_after("kim", "192.0.2.1") <= 60
