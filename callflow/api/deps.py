@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from callflow.db.models import Role, User
@@ -28,9 +28,13 @@ def _unauthorized(detail: str) -> HTTPException:
 
 
 async def current_user(
+    request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
+    checked: User | None = getattr(request.state, "user", None)  # by the guard, before the body
+    if checked is not None:
+        return checked
     if credentials is None:
         raise _unauthorized("sign in first: POST /api/auth/token")
     user = await services.auth.user_for(credentials.credentials)
@@ -57,6 +61,10 @@ def require(*roles: Role) -> Callable[[User], Awaitable[User]]:
 
 AdminUser = Annotated[User, Depends(require(Role.ADMIN))]
 StaffUser = Annotated[User, Depends(require(Role.SUPERVISOR, Role.ADMIN))]
+
+
+MAX_ID = 2**63 - 1  # the database's integer ids
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="an id (1 .. 2^63-1)")]
 
 
 def is_staff(user: User) -> bool:

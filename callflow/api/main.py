@@ -10,6 +10,8 @@ from fastapi.staticfiles import StaticFiles
 
 from callflow import __version__
 from callflow.api import ws
+from callflow.api.errors import install_error_handlers
+from callflow.api.guard import Guard
 from callflow.api.routes import (
     agents,
     assist,
@@ -24,8 +26,19 @@ from callflow.services import Services
 
 
 def create_api(services: Services) -> FastAPI:
-    api = FastAPI(title="callflow", version=__version__)
+    docs = services.settings.http.docs
+    api = FastAPI(
+        title="callflow",
+        version=__version__,
+        openapi_url=None if docs == "off" else "/openapi.json",
+        docs_url="/docs" if docs == "public" else None,
+        redoc_url=None,
+    )
     api.state.services = services
+    api.add_middleware(
+        Guard, auth=services.auth, max_body=services.settings.http.max_body, docs=docs
+    )
+    install_error_handlers(api)
     for module in (health, auth, queues, agents, interactions, directory, assist, prompts, ws):
         api.include_router(module.router)
     # The consoles: static pages that hold no data; everything they show

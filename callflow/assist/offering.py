@@ -36,6 +36,7 @@ from callflow.assist.store import AssistStore
 from callflow.db.models import utcnow
 from callflow.im.events import message_event
 from callflow.telephony.port import Telephony, Timer
+from callflow.text import shorten
 
 log = logging.getLogger("callflow.assist")
 
@@ -158,7 +159,7 @@ class Offering:
 
     async def accept(self, expert_id: int, request_id: int) -> int:
         """The expert takes the request; returns the IM session id."""
-        request = self._request(request_id)
+        request = self._offered(expert_id, request_id)
         async with request.lock:
             if request.state is not RequestState.OFFERED or expert_id not in request.offers:
                 raise AssistError(self._why_not(request, expert_id))
@@ -198,6 +199,14 @@ class Offering:
         await self._presence_derived(expert.user_id)
         return session_id
 
+    def _offered(self, expert_id: int, request_id: int) -> RequestRun:
+        """The request, if it was ever offered to this expert; to anyone else it
+        does not exist (the same 404), so nobody learns of others' requests."""
+        request = self._request(request_id)
+        if expert_id not in request.offers and expert_id not in request.tried:
+            raise AssistError(f"no open request {request_id}", 404)
+        return request
+
     def _why_not(self, request: RequestRun, expert_id: int) -> str:
         if request.state is RequestState.ACCEPTED:
             taker = self.people.get(request.expert_id or 0)
@@ -211,8 +220,10 @@ class Offering:
 
     async def decline(self, expert_id: int, request_id: int, reason: str) -> None:
         if reason not in DECLINE_REASONS:
-            raise AssistError(f"reason {reason!r} is not one of {', '.join(DECLINE_REASONS)}", 422)
-        request = self._request(request_id)
+            raise AssistError(
+                f"reason {shorten(reason)} is not one of {', '.join(DECLINE_REASONS)}", 422
+            )
+        request = self._offered(expert_id, request_id)
         async with request.lock:
             if expert_id not in request.offers:
                 raise AssistError(self._why_not(request, expert_id))

@@ -39,8 +39,10 @@ from callflow.assist.runtime import (
 from callflow.assist.store import AssistStore
 from callflow.db.models import AssistRequest, utcnow
 from callflow.telephony.port import Telephony, Timer
+from callflow.text import shorten
 
 log = logging.getLogger("callflow.assist")
+MAX_OPEN_PER_AGENT = 5  # requests one agent may hold open at once
 
 __all__ = ["DECLINE_REASONS", "AssistError", "AssistService"]
 
@@ -146,9 +148,15 @@ class AssistService(Offering):
         keep_open: bool = False,
     ) -> RequestRun:
         await self._know(agent_id)
+        held = sum(1 for r in self.requests.values() if r.agent_id == agent_id)
+        if held >= MAX_OPEN_PER_AGENT:
+            raise AssistError(
+                f"you have {held} open requests, the most allowed: cancel or close one first",
+                429,
+            )
         if group not in self.groups:
             known = ", ".join(sorted(self.groups)) or "none configured"
-            raise AssistError(f"unknown expert group {group!r} (known: {known})", 422)
+            raise AssistError(f"unknown expert group {shorten(group)} (known: {known})", 422)
         if mode not in ("im", "whisper"):
             raise AssistError(f"mode {mode!r} is not im or whisper", 422)
         if mode == "whisper" and (why := self.voice.whisper_refusal(agent_id, interaction_id)):

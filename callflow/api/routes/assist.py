@@ -15,7 +15,15 @@ from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from callflow.api.deps import AdminUser, CurrentUser, ServicesDep, StaffUser, is_staff
+from callflow.api.deps import (
+    MAX_ID,
+    AdminUser,
+    CurrentUser,
+    Id,
+    ServicesDep,
+    StaffUser,
+    is_staff,
+)
 from callflow.api.errors import domain_errors
 from callflow.assist.figures import OfferRecord, group_history
 from callflow.assist.presence import Presence
@@ -44,9 +52,9 @@ class GroupOut(BaseModel):
 
 
 class RequestIn(BaseModel):
-    group: str
+    group: str = Field(max_length=200)
     mode: str = "im"
-    interaction_id: int | None = None
+    interaction_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     message: str = Field(default="", max_length=4096)
     keep_open: bool = False
 
@@ -230,7 +238,7 @@ async def list_requests(user: CurrentUser, services: ServicesDep) -> list[Reques
 
 
 @router.get("/api/assist/requests/{request_id}")
-async def get_request(request_id: int, user: CurrentUser, services: ServicesDep) -> RequestOut:
+async def get_request(request_id: Id, user: CurrentUser, services: ServicesDep) -> RequestOut:
     await _visible(services, user, request_id)
     return await _out(services, request_id)
 
@@ -247,37 +255,37 @@ def _uid(user: User) -> int:
 
 
 @router.post("/api/assist/requests/{request_id}/accept")
-async def accept(request_id: int, user: CurrentUser, services: ServicesDep) -> RequestOut:
+async def accept(request_id: Id, user: CurrentUser, services: ServicesDep) -> RequestOut:
     return await _act(services, request_id, services.assist.accept(_uid(user), request_id))
 
 
 @router.post("/api/assist/requests/{request_id}/decline")
 async def decline(
-    request_id: int, body: Decline, user: CurrentUser, services: ServicesDep
+    request_id: Id, body: Decline, user: CurrentUser, services: ServicesDep
 ) -> RequestOut:
     action = services.assist.decline(_uid(user), request_id, body.reason)
     return await _act(services, request_id, action)
 
 
 @router.post("/api/assist/requests/{request_id}/cancel")
-async def cancel(request_id: int, user: CurrentUser, services: ServicesDep) -> RequestOut:
+async def cancel(request_id: Id, user: CurrentUser, services: ServicesDep) -> RequestOut:
     return await _act(services, request_id, services.assist.cancel(_uid(user), request_id))
 
 
 @router.post("/api/assist/requests/{request_id}/keep-waiting")
-async def keep_waiting(request_id: int, user: CurrentUser, services: ServicesDep) -> RequestOut:
+async def keep_waiting(request_id: Id, user: CurrentUser, services: ServicesDep) -> RequestOut:
     action = services.assist.keep_waiting(_uid(user), request_id)
     return await _act(services, request_id, action)
 
 
 @router.post("/api/assist/requests/{request_id}/close")
-async def close(request_id: int, user: CurrentUser, services: ServicesDep) -> RequestOut:
+async def close(request_id: Id, user: CurrentUser, services: ServicesDep) -> RequestOut:
     return await _act(services, request_id, services.assist.close(_uid(user), request_id))
 
 
 @router.post("/api/assist/requests/{request_id}/voice")
 async def voice_mode(
-    request_id: int, body: VoiceIn, user: CurrentUser, services: ServicesDep
+    request_id: Id, body: VoiceIn, user: CurrentUser, services: ServicesDep
 ) -> RequestOut:
     """Switch a connected voice assist between whisper, barge and consult
     (the agent or the expert of the request)."""
@@ -296,7 +304,7 @@ async def set_presence(
 
 
 @router.get("/api/sessions/{session_id}/messages")
-async def transcript(session_id: int, user: CurrentUser, services: ServicesDep) -> list[MessageOut]:
+async def transcript(session_id: Id, user: CurrentUser, services: ServicesDep) -> list[MessageOut]:
     assert user.id is not None
     if not is_staff(user) and user.id not in await services.hub.members(session_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no session {session_id}")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from callflow.api.deps import CurrentUser, ServicesDep, is_staff
+from callflow.api.deps import CurrentUser, Id, ServicesDep, is_staff
 from callflow.db.models import AssistRequest, ImSession, Interaction
 
 router = APIRouter(prefix="/api/interactions", tags=["interactions"])
@@ -76,7 +76,7 @@ async def list_interactions(
 
 @router.get("/{interaction_id}")
 async def get_interaction(
-    interaction_id: int, user: CurrentUser, services: ServicesDep
+    interaction_id: Id, user: CurrentUser, services: ServicesDep
 ) -> InteractionDetail:
     """The call record with its assist sessions and their transcripts."""
     async with services.db.session() as session:

@@ -104,7 +104,7 @@ class Socket:
 
 @asynccontextmanager
 async def console(
-    app: App, client: httpx.AsyncClient, last_id: int | None = None
+    app: App, client: httpx.AsyncClient, last_id: int | None = None, *, expect_hello: bool = True
 ) -> AsyncIterator[Socket]:
     token = client.headers["Authorization"].removeprefix("Bearer ")
     url = base_url(app).replace("http", "ws") + "/api/ws"
@@ -114,6 +114,7 @@ async def console(
             auth["last_id"] = last_id
         await ws.send(json.dumps(auth))
         socket = Socket(ws)
-        await socket.expect("hello")
+        if expect_hello:
+            await socket.expect("hello")
         yield socket
         await socket.close()

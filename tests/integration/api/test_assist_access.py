@@ -82,6 +82,16 @@ async def test_agents_see_their_own_requests_and_experts_only_offers_to_them(
         assert (await eve.get(f"/api/sessions/{session}/messages")).status_code == 200
         stolen = await bob.post(f"/api/assist/requests/{request_id}/cancel")
         assert stolen.status_code == 404
+        # never offered to lea: the same answer as a request that does not exist
+        missing = await lea.post(f"/api/assist/requests/{request_id + 1000}/accept")
+        for action, body in (("accept", None), ("decline", {"reason": "busy"})):
+            poked = await lea.post(f"/api/assist/requests/{request_id}/{action}", json=body)
+            assert poked.status_code == 404, poked.text
+            assert poked.json()["detail"].replace(str(request_id), "N") == missing.json()[
+                "detail"
+            ].replace(str(request_id + 1000), "N")
+        await lea_ws.send(type="accept", request=request_id, ref="a")
+        assert "eve" not in (await lea_ws.expect("error", ref="a"))["error"]
         await lea_ws.send(type="message", session=session, body="sneaky", ref="s")
         await lea_ws.expect("error", ref="s", error=f"no session {session} of yours")
 
