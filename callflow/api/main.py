@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -45,11 +47,40 @@ def create_api(services: Services) -> FastAPI:
     # comes from the authenticated API and WebSocket.
     api.mount("/console", StaticFiles(directory=CONSOLE, html=True), name="console")
 
+    api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
+
     @api.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:
         return RedirectResponse("/console/")
 
     return api
 
+
+def _openapi(api: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, saying what callflow's 422 answers really hold: a
+    list of field problems from validation, or one sentence from the domain."""
+    if api.openapi_schema is None:
+        document = get_openapi(
+            title=api.title, version=api.version, routes=api.routes, description=DESCRIPTION
+        )
+        schemas = document.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" in schemas:
+            schemas["HTTPValidationError"]["properties"]["detail"] = {
+                "title": "Detail",
+                "anyOf": [
+                    {"type": "string"},
+                    {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}},
+                ],
+            }
+        api.openapi_schema = document
+    return api.openapi_schema
+
+
+DESCRIPTION = (
+    "callflow's REST API. Every route except `GET /health` and `POST /api/auth/token` "
+    'needs `Authorization: Bearer <token>`. Errors are `{"detail": ...}`: one sentence '
+    "naming the problem, or (422 from validation) a list of field problems. The live "
+    "socket `/api/ws` is described in the README."
+)
 
 CONSOLE = Path(__file__).resolve().parent.parent / "web" / "static"
