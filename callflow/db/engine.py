@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -30,6 +31,22 @@ def async_url(url: str) -> str:
     return f"sqlite+aiosqlite://{rest}" if scheme == "sqlite" else f"postgresql+psycopg://{rest}"
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///`` URL (None for memory databases or PostgreSQL)."""
+    scheme, rest = _split(url)
+    path = rest.removeprefix("/").split("?", 1)[0]
+    if scheme != "sqlite" or not path or path == ":memory:":
+        return None
+    return Path(path)
+
+
+def _private(path: Path | None) -> None:
+    """The database holds password hashes and transcripts: owner-only (0600).
+    SQLite gives its -wal and -shm files the main file's mode."""
+    if path is not None and path.exists() and path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+
+
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -45,6 +62,7 @@ def make_sync_engine(url: str) -> Engine:
     engine = create_engine(sync_url(url))
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", lambda *_: _private(sqlite_path(url)))
     return engine
 
 
@@ -58,6 +76,7 @@ def make_async_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(async_url(url), pool_pre_ping=True)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", lambda *_: _private(sqlite_path(url)))
     return engine
 
 

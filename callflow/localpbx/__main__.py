@@ -23,8 +23,13 @@ def _open(name: str) -> LocalPbx:
 
 
 @cli.command()
-def up(name: str = NameOption, http_port: int = typer.Option(8080)) -> None:
-    """Start the instance (if not running) and print how to reach it."""
+def up(
+    name: str = NameOption,
+    http_port: int = typer.Option(8080),
+    show_passwords: bool = typer.Option(False, help="print the SIP passwords again"),
+) -> None:
+    """Start the instance (if not running) and print how to reach it; SIP
+    passwords only when they are new (or with --show-passwords)."""
     pbx = _open(name)
     if pbx.pid is None:
         try:
@@ -44,18 +49,35 @@ def up(name: str = NameOption, http_port: int = typer.Option(8080)) -> None:
         "line test (scripts/line-test)",
         "  SIP accounts  (register your softphone to the SIP address above)",
     ]
-    for account in c.account_objects():
+    if pbx.created or show_passwords:
+        lines += _accounts(pbx)
+    else:
+        names = ", ".join(a.name for a in c.account_objects())
         lines.append(
-            f"                {account.name:<8} password {account.password}  ({account.kind})"
+            f"                {names} (passwords were shown when they were made; "
+            f"again: python -m callflow.localpbx accounts --name {name})"
         )
     lines += [
         f"  ARI           {c.ari_url}ari  user {c.ari_user}",
         f"  AMI           127.0.0.1:{c.ami_port}  user {c.ami_user}",
-        f"  callflow      http://127.0.0.1:{http_port}  (API docs at /docs)",
+        f"  callflow      http://127.0.0.1:{http_port}/console/",
         f"  settings      {pbx.state_dir / 'callflow.env'}  (scripts/callflow doctor uses it)",
         f"  PBX log       {pbx.log_file}",
     ]
     typer.echo("\n".join(lines))
+
+
+def _accounts(pbx: LocalPbx) -> list[str]:
+    return [
+        f"                {a.name:<8} password {a.password}  ({a.kind})"
+        for a in pbx.config.account_objects()
+    ]
+
+
+@cli.command()
+def accounts(name: str = NameOption) -> None:
+    """Print the SIP accounts with their passwords."""
+    typer.echo("\n".join(_accounts(_open(name))))
 
 
 @cli.command()

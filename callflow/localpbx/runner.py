@@ -163,6 +163,7 @@ class LocalPbx:
         self.inner_dir = f"/{STATE_BASE}/{config.name}"
         self.state_dir = install.host_path(self.inner_dir)
         self._process: subprocess.Popen[bytes] | None = None
+        self.created = False  # True when open() made new ports and secrets
         self.extra_files: dict[str, str] = {}  # e.g. extensions_local.conf for tests
 
     # -- construction -------------------------------------------------------
@@ -182,12 +183,14 @@ class LocalPbx:
         state_file = install.host_path(f"/{STATE_BASE}/{name}/pbx.json")
         if state_file.exists() and not fresh:
             config = PbxConfig(**json.loads(state_file.read_text()))
-        else:
-            config = PbxConfig(name=name, app=app)
-            config.accounts = (
-                [asdict(a) for a in accounts] if accounts is not None else default_accounts()
-            )
-        return cls(config, install)
+            return cls(config, install)
+        config = PbxConfig(name=name, app=app)
+        config.accounts = (
+            [asdict(a) for a in accounts] if accounts is not None else default_accounts()
+        )
+        pbx = cls(config, install)
+        pbx.created = True  # new secrets: shown once
+        return pbx
 
     @property
     def log_file(self) -> Path:

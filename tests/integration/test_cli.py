@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from pathlib import Path
 
 from tests.harness.serve import ServeProcess, run_cli
@@ -71,3 +74,42 @@ async def test_missing_ari_password_is_one_line_naming_the_setting(
     code, out = await run_cli("serve", env=env)
     assert code == 2
     assert out.strip() == ("callflow: setting ari.password (CALLFLOW_ARI__PASSWORD) is required")
+
+
+async def test_db_upgrade_creates_the_sqlite_file_readable_by_its_owner_only(
+    callflow_env: dict[str, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "fresh.db"
+    code, out = await run_cli(
+        "db", "upgrade", env={**callflow_env, "CALLFLOW_DB__URL": f"sqlite:///{path}"}
+    )
+    assert code == 0, out
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+async def test_localpbx_shows_sip_passwords_when_made_and_then_only_on_request() -> None:
+    from callflow.localpbx.runner import LocalPbx
+
+    name = f"secrets-{os.getpid()}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLFLOW_")}
+
+    async def localpbx(*args: str) -> str:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "callflow.localpbx", *args, "--name", name, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        out, _ = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0, out.decode()
+        return out.decode()
+
+    try:
+        first = await localpbx("up")
+        pbx = LocalPbx.open(name)
+        secret = pbx.config.account_objects()[0].password
+        assert secret in first
+        again = await localpbx("up")
+        assert secret not in again and "python -m callflow.localpbx accounts" in again
+        assert secret in await localpbx("accounts")
+    finally:
+        await localpbx("down")
+        LocalPbx.open(name).remove()
