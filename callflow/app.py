@@ -32,6 +32,8 @@ class App:
                 access_log=False,
                 lifespan="off",
                 ws_max_size=TRANSPORT_MAX,  # bigger socket frames close it (1009) unread
+                proxy_headers=True,  # X-Forwarded-For, only from these addresses:
+                forwarded_allow_ips=settings.http.trusted_proxies,
             )
         )
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Render /usr/share/callflow/asterisk-conf/*.conf into /etc/asterisk, filling
 # only ${PBX_*} placeholders (dialplan variables are left alone), then run
-# Asterisk in the foreground. Required: PBX_ARI_PASSWORD, PBX_AMI_SECRET.
+# Asterisk in the foreground. Runs as the image's asterisk user, never root.
+# Required: PBX_ARI_PASSWORD, PBX_AMI_SECRET.
 set -eu
 : "${PBX_ARI_PASSWORD:?set PBX_ARI_PASSWORD}" "${PBX_AMI_SECRET:?set PBX_AMI_SECRET}"
 export PBX_ETC_DIR=/etc/asterisk PBX_STATE_DIR=/var/lib/asterisk/callflow \
@@ -22,6 +23,9 @@ for template in /usr/share/callflow/asterisk-conf/*.conf; do
     envsubst "$vars" <"$template" >"/etc/asterisk/$(basename "$template")"
 done
 chmod 600 /etc/asterisk/ari.conf /etc/asterisk/manager.conf
-# SIP accounts: mount your pjsip_accounts.conf (same format as the local one)
-[ -f /etc/callflow/pjsip_accounts.conf ] && cp /etc/callflow/pjsip_accounts.conf /etc/asterisk/
+# SIP accounts: mount your pjsip_accounts.conf (same format as the local one);
+# the copy holds SIP passwords, so only Asterisk's user may read it
+if [ -f /etc/callflow/pjsip_accounts.conf ]; then
+    install -m 600 /etc/callflow/pjsip_accounts.conf /etc/asterisk/pjsip_accounts.conf
+fi
 exec asterisk -f -C /etc/asterisk/asterisk.conf

@@ -7,4 +7,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY asterisk-conf/ /usr/share/callflow/asterisk-conf/
 COPY docker/asterisk-entrypoint.sh /usr/local/bin/asterisk-entrypoint
+# Asterisk runs as the package's unprivileged user; it renders its own config
+RUN mkdir -p /var/lib/asterisk/callflow \
+ && chown -R asterisk:asterisk /etc/asterisk /var/lib/asterisk /var/spool/asterisk \
+        /var/log/asterisk /var/run/asterisk \
+ && chmod 750 /etc/asterisk
+USER asterisk
 ENTRYPOINT ["/usr/local/bin/asterisk-entrypoint"]
