@@ -1,6 +1,7 @@
 """ACD benchmark: callflow's queue against a plain Queue() on the same Asterisk.
 
     .venv/bin/python -m bench.acd [--rates 5,10,20,40] [--seconds 10] [--agents 60]
+                                  [--storm 20]
 
 One run provisions a private PBX with ``--agents`` SIP agents (one SIPp
 process answers for all of them: every agent's contact points at it), starts
@@ -14,6 +15,11 @@ p95), and per system the highest rate sustained: no failed call and a p95
 delay under 500 ms. Ratios
 are callflow / baseline. Traffic stays on 127.0.0.1 and is bounded by
 rate x seconds.
+
+With ``--storm N``, callflow also runs each rate once more while a login
+storm hits it: N wrong passwords per second (rotating user names, as a
+guesser would) for the whole run. It reports the storm's answers (401 vs
+429) and the offer delay with the storm / without it, in the same run.
 """
 
 from __future__ import annotations
@@ -56,6 +62,35 @@ class RunResult:
     failed: int
     delay_median_ms: float | None
     delay_p95_ms: float | None
+    storm: dict[str, int] | None = None  # status code -> count of the login storm
+
+
+async def login_storm(port: int, rate: float, answers: dict[str, int]) -> None:
+    """Wrong passwords at ``rate`` per second until cancelled; counts the answers."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+
+        async def attempt(n: int) -> None:
+            try:
+                response = await client.post(
+                    "/api/auth/token", data={"username": f"b{n % 50 + 1}", "password": f"guess{n}"}
+                )
+                key = str(response.status_code)
+            except httpx.HTTPError as error:
+                key = type(error).__name__
+            answers[key] = answers.get(key, 0) + 1
+
+        tasks: set[asyncio.Task[None]] = set()
+        n = 0
+        try:
+            while True:
+                task = asyncio.create_task(attempt(n))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                n += 1
+                await asyncio.sleep(1 / rate)
+        finally:
+            for task in tasks:
+                task.cancel()
 
 
 def render(name: str, out: Path, **values: str) -> Path:
@@ -101,9 +136,12 @@ async def run_rate(
     work: Path,
     agent_log: Path,
     prefix: str,
+    storm: tuple[int, float] | None = None,
 ) -> RunResult:
     calls = max(1, round(rate * seconds))
     out = work / f"{system}-{rate:g}"
+    answers: dict[str, int] = {}
+    storming = asyncio.create_task(login_storm(*storm, answers)) if storm else None
     out.mkdir()
     scenario = render("customer.xml", out)
     process = await sipp(
@@ -136,6 +174,10 @@ async def run_rate(
         cwd=out,
     )
     await process.wait()
+    if storming is not None:
+        storming.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await storming
     invites = read_log(out / "log.txt", "invite")
     done = read_log(out / "log.txt", "done")
     offered = read_log(agent_log, "offered")
@@ -147,6 +189,7 @@ async def run_rate(
         failed=calls - len(done),
         delay_median_ms=round(statistics.median(delays), 1) if delays else None,
         delay_p95_ms=round(percentile(delays, 0.95), 1) if delays else None,
+        storm=answers if storm else None,
     )
 
 
@@ -176,6 +219,7 @@ async def main(
     talk_ms: int,
     profile: Path | None = None,
     menu: bool = True,
+    storm: float = 0.0,
 ) -> int:
     work = Path(tempfile.mkdtemp(prefix="callflow-bench-"))
     agent_port = free_port()
@@ -234,12 +278,17 @@ async def main(
             cwd=work,
         )
         results: list[RunResult] = []
+        port = int(env["CALLFLOW_HTTP__PORT"])
+        systems = [("callflow", "acd"), ("baseline", "baseline")]
+        if storm:
+            systems.insert(1, ("callflow+storm", "acd"))
         for rate in rates:
-            for system, service in (("callflow", "acd"), ("baseline", "baseline")):
+            for system, service in systems:
                 prefix = str(801 + len(results))  # 3 digits: tells the runs apart
                 result = await run_rate(
-                    system, service, rate, seconds, pbx, work, agent_log, prefix
-                )
+                    system, service, rate, seconds, pbx, work, agent_log, prefix,
+                    (port, storm) if system.endswith("+storm") else None,
+                )  # fmt: skip
                 results.append(result)
                 print(json.dumps(asdict(result)), flush=True)
                 await settle(pbx)
@@ -295,14 +344,14 @@ def sustained(result: RunResult) -> bool:
 
 
 def report(results: list[RunResult]) -> None:
-    print("\nsystem    rate/s  calls  failed  INVITE->agent INVITE median / p95 (ms)")
+    print("\nsystem          rate/s  calls  failed  INVITE->agent INVITE median / p95 (ms)")
     for r in results:
         print(
-            f"{r.system:<9} {r.rate:>6g} {r.calls:>6} {r.failed:>7}  "
+            f"{r.system:<15} {r.rate:>6g} {r.calls:>6} {r.failed:>7}  "
             f"{r.delay_median_ms} / {r.delay_p95_ms}"
         )
     best = {}
-    for system in ("callflow", "baseline"):
+    for system in ("callflow", "callflow+storm", "baseline"):
         clean = [r.rate for r in results if r.system == system and sustained(r)]
         best[system] = max(clean) if clean else 0.0
     print(
@@ -313,7 +362,13 @@ def report(results: list[RunResult]) -> None:
     )
     for rate in sorted({r.rate for r in results}):
         pair = {r.system: r for r in results if r.rate == rate}
-        cf, base = pair.get("callflow"), pair.get("baseline")
+        cf, base, stormed = pair.get("callflow"), pair.get("baseline"), pair.get("callflow+storm")
+        if cf and stormed and cf.delay_median_ms and stormed.delay_median_ms:
+            print(
+                f"at {rate:g}/s: login storm {stormed.storm}: offer delay with / without "
+                f"the storm median {stormed.delay_median_ms / cf.delay_median_ms:.2f}, p95 "
+                f"{(stormed.delay_p95_ms or 0) / (cf.delay_p95_ms or 1):.2f}"
+            )
         if cf and base and cf.delay_median_ms and base.delay_median_ms and base.delay_p95_ms:
             print(
                 f"at {rate:g}/s: delay ratio callflow/baseline median "
@@ -330,12 +385,23 @@ if __name__ == "__main__":
     parser.add_argument("--talk-ms", type=int, default=1000)
     parser.add_argument("--profile", type=Path, help="write py-spy raw stacks of serve here")
     parser.add_argument(
+        "--storm", type=float, default=0.0, help="also run callflow under N wrong logins per second"
+    )
+    parser.add_argument(
         "--no-menu", action="store_true", help="without the phone menu (natively bridged calls)"
     )
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     sys.exit(
         asyncio.run(
-            main(rates, args.seconds, args.agents, args.talk_ms, args.profile, not args.no_menu)
+            main(
+                rates,
+                args.seconds,
+                args.agents,
+                args.talk_ms,
+                args.profile,
+                not args.no_menu,
+                args.storm,
+            )
         )
     )

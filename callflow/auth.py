@@ -18,19 +18,27 @@ from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime, timedelta
 
 from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import delete
 from sqlmodel import col, select
 
 from callflow.db.engine import Database
 from callflow.db.models import AuthToken, Role, User
 
-_hasher = PasswordHash.recommended()
+# Argon2id, 64 MiB, 3 passes, one lane: a check takes one core, never all of
+# them (older hashes with more lanes are re-hashed at their next sign-in)
+_hasher = PasswordHash((Argon2Hasher(parallelism=1),))
+MAX_WAITING_CHECKS = 16  # password checks queued at once; more are told to retry
 _dummy_hash: str | None = None  # made on the first sign-in of an unknown user
 MIN_PASSWORD = 10
 
 
 class AuthError(ValueError):
     """A user or password that cannot be accepted; the message says why."""
+
+
+class AuthBusy(Exception):
+    """Too many password checks are waiting; the caller should retry shortly."""
 
 
 def hash_password(password: str) -> str:
@@ -68,6 +76,7 @@ class Auth:
         self.sign_out_listeners: list[SignOutListener] = []
         # password checks at once: one core stays free for the loop that routes calls
         self._checks = asyncio.Semaphore(max(1, (os.cpu_count() or 2) - 1))
+        self._waiting = 0
 
     async def _signed_out(self, token_digest: str | None, user_id: int | None) -> None:
         for listener in self.sign_out_listeners:
@@ -140,6 +149,15 @@ class Auth:
         return int(result.rowcount or 0)
 
     async def sign_in(self, username: str, password: str) -> tuple[User, str] | None:
+        if self._waiting >= MAX_WAITING_CHECKS:
+            raise AuthBusy("too many sign-ins at once: try again in a second")
+        self._waiting += 1
+        try:
+            return await self._sign_in(username, password)
+        finally:
+            self._waiting -= 1
+
+    async def _sign_in(self, username: str, password: str) -> tuple[User, str] | None:
         async with self.db.session() as session:
             user = (await session.exec(select(User).where(User.username == username))).first()
             if user is None or not user.active or not user.password_hash.startswith("$"):

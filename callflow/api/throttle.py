@@ -4,14 +4,19 @@ A password guesser gets ``429 Too Many Requests`` with ``Retry-After`` once a
 user name, or an address, has failed more than its allowance within a
 minute (a moving window, the ``limits`` library, kept in memory). Only
 failures count, so a console signing in now and then is never throttled; a
-success clears its user name's count. A refused attempt costs no password
-hash, so a storm of guesses costs the event loop little.
+success clears its user name's count. Attempts still being checked count
+as failures until they are decided, so a burst of parallel guesses cannot
+slip past the allowance while the hashes run. A refused attempt costs no
+password hash, so a storm of guesses costs the machine little.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+from collections import Counter
+from collections.abc import AsyncIterator
 
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage
@@ -27,6 +32,7 @@ class LoginThrottle:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._per_user = RateLimitItemPerMinute(settings.failures_per_user)
         self._per_address = RateLimitItemPerMinute(settings.failures_per_address)
+        self._deciding: Counter[str] = Counter()  # throttle key -> attempts being checked
 
     def _keys(self, username: str, address: str) -> list[tuple[RateLimitItemPerMinute, str]]:
         return [
@@ -38,10 +44,26 @@ class LoginThrottle:
         """Seconds until this user name and address may try again; 0: now."""
         wait = 0.0
         for item, key in self._keys(username, address):
-            if not await self._limiter.test(item, key):
-                stats = await self._limiter.get_window_stats(item, key)
-                wait = max(wait, stats.reset_time - time.time())
-        return max(1, math.ceil(wait)) if wait > 0 else 0
+            stats = await self._limiter.get_window_stats(item, key)
+            if stats.remaining - self._deciding[key] <= 0:
+                wait = max(wait, stats.reset_time - time.time(), 1.0)
+        return math.ceil(wait)
+
+    @contextlib.asynccontextmanager
+    async def attempt(self, username: str, address: str) -> AsyncIterator[int]:
+        """Yields 0 when the attempt may be checked (else the seconds to wait);
+        while it is checked it counts against the allowance."""
+        wait = await self.retry_after(username, address)
+        if wait:
+            yield wait
+            return
+        keys = [key for _, key in self._keys(username, address)]
+        self._deciding.update(keys)
+        try:
+            yield 0
+        finally:
+            self._deciding.subtract(keys)
+            self._deciding += Counter()  # drop the zeros
 
     async def failed(self, username: str, address: str) -> None:
         for item, key in self._keys(username, address):

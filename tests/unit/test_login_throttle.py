@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from callflow.api.throttle import LoginThrottle
 from callflow.settings import AuthSettings
 
@@ -23,3 +25,13 @@ async def test_a_success_clears_the_user_names_failures() -> None:
     assert await throttle.retry_after("KIM", "192.0.2.1") == 0  # one failure since
     await throttle.failed("kim", "192.0.2.1")
     assert 1 <= await throttle.retry_after("kim", "192.0.2.1") <= 60
+
+
+async def test_attempts_still_being_checked_count_so_a_parallel_burst_cannot_slip_through() -> None:
+    throttle = LoginThrottle(AuthSettings(failures_per_user=100, failures_per_address=3))
+    admitted = 0
+    async with contextlib.AsyncExitStack() as stack:
+        for n in range(10):  # all ten arrive before any check has finished
+            wait = await stack.enter_async_context(throttle.attempt(f"user{n}", "192.0.2.9"))
+            admitted += wait == 0
+    assert admitted == 3

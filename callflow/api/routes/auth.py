@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, OAuth2PasswordRequest
 from pydantic import BaseModel
 
 from callflow.api.deps import CurrentUser, ServicesDep, _bearer
+from callflow.auth import AuthBusy
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -38,21 +39,26 @@ async def sign_in(
 ) -> TokenOut:
     address = request.client.host if request.client else "unknown"
     throttle = services.login_throttle
-    wait = await throttle.retry_after(form.username, address)
-    if wait:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            f"too many failed sign-ins: try again in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
-    result = await services.auth.sign_in(form.username, form.password)
-    if result is None:
-        await throttle.failed(form.username, address)
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "wrong user name or password",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    async with throttle.attempt(form.username, address) as wait:
+        if wait:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"too many failed sign-ins: try again in {wait} s",
+                headers={"Retry-After": str(wait)},
+            )
+        try:
+            result = await services.auth.sign_in(form.username, form.password)
+        except AuthBusy as busy:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS, str(busy), headers={"Retry-After": "1"}
+            ) from None
+        if result is None:
+            await throttle.failed(form.username, address)
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "wrong user name or password",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
     await throttle.succeeded(form.username)
     user, token = result
     return TokenOut(
