@@ -1,21 +1,27 @@
 """Users, passwords and session tokens.
 
-Passwords are hashed with Argon2 (pwdlib), in a worker thread: a hash takes
-tens of milliseconds, which the event loop that routes calls must not wait
-for; nothing is hashed at import. A sign-in returns an opaque random
-token; only its SHA-256 is stored, with an expiry, so tokens can be revoked
-and a copy of the database grants nobody access. Unknown users cost the same
+Passwords are hashed with Argon2 (pwdlib) in one worker thread at the lowest
+CPU priority: a hash takes tens of milliseconds of a core, which neither the
+event loop that routes calls nor Asterisk must wait for, and a queue of at
+most 16 waiting checks (more get "try again"); nothing is hashed at import.
+A sign-in returns an opaque random token; only its SHA-256 is stored, with
+an expiry, so tokens can be revoked and a copy of the database grants nobody
+access. Unknown users cost the same
 hashing time as wrong passwords, so the answer time does not tell which.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import secrets
+import threading
 from collections.abc import Awaitable, Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -25,9 +31,26 @@ from sqlmodel import col, select
 from callflow.db.engine import Database
 from callflow.db.models import AuthToken, Role, User
 
-# Argon2id, 64 MiB, 3 passes, one lane: a check takes one core, never all of
-# them (older hashes with more lanes are re-hashed at their next sign-in)
-_hasher = PasswordHash((Argon2Hasher(parallelism=1),))
+T = TypeVar("T")
+# Argon2id with OWASP's parameters (19 MiB, 2 passes, one lane): a check takes
+# one core, never all of them; older hashes are re-hashed at their next sign-in
+_hasher = PasswordHash((Argon2Hasher(memory_cost=19456, time_cost=2, parallelism=1),))
+
+
+def _low_priority() -> None:
+    """The checking thread yields the CPU to call routing and to Asterisk."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
+# one thread, lowest priority, for every hash and check (made on first use)
+_checker = ThreadPoolExecutor(1, "password-check", initializer=_low_priority)
+
+
+async def _off_loop(function: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_checker, function, *args)
+
+
 MAX_WAITING_CHECKS = 16  # password checks queued at once; more are told to retry
 _dummy_hash: str | None = None  # made on the first sign-in of an unknown user
 MIN_PASSWORD = 10
@@ -49,7 +72,7 @@ def hash_password(password: str) -> str:
 
 
 async def hash_off_loop(password: str) -> str:
-    return await asyncio.to_thread(hash_password, password)
+    return await _off_loop(hash_password, password)
 
 
 def _verify_unknown(password: str) -> None:
@@ -74,9 +97,7 @@ class Auth:
         self.db = db
         self.token_lifetime = timedelta(hours=token_hours)
         self.sign_out_listeners: list[SignOutListener] = []
-        # password checks at once: one core stays free for the loop that routes calls
-        self._checks = asyncio.Semaphore(max(1, (os.cpu_count() or 2) - 1))
-        self._waiting = 0
+        self._waiting = 0  # sign-ins waiting for the password-check thread
 
     async def _signed_out(self, token_digest: str | None, user_id: int | None) -> None:
         for listener in self.sign_out_listeners:
@@ -161,13 +182,11 @@ class Auth:
         async with self.db.session() as session:
             user = (await session.exec(select(User).where(User.username == username))).first()
             if user is None or not user.active or not user.password_hash.startswith("$"):
-                async with self._checks:
-                    await asyncio.to_thread(_verify_unknown, password)
+                await _off_loop(_verify_unknown, password)
                 return None
-            async with self._checks:
-                valid, new_hash = await asyncio.to_thread(
-                    _hasher.verify_and_update, password, user.password_hash
-                )
+            valid, new_hash = await _off_loop(
+                _hasher.verify_and_update, password, user.password_hash
+            )
             if not valid:
                 return None
             if new_hash:
