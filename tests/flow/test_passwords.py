@@ -57,3 +57,29 @@ async def test_sign_in_and_password_changes_hash_in_a_worker_thread(
     assert await users.sign_in("nobody", "a-long-password-1") is None
     await users.set_password("sue", "another-long-password")
     assert len(threads) >= 5 and loop_thread not in threads
+
+
+async def test_expired_tokens_stop_working_and_are_purged(center: Center) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import select
+
+    from callflow.auth import digest
+    from callflow.db.models import AuthToken
+
+    users = Auth(center.db)
+    await users.add_user("tim", "a-long-password-2", Role.AGENT)
+    signed = await users.sign_in("tim", "a-long-password-2")
+    assert signed is not None
+    token = signed[1]
+    assert await users.valid({digest(token)}) == {digest(token)}
+    async with center.db.session() as session:
+        row = (await session.exec(select(AuthToken))).one()
+        row.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+        session.add(row)
+        await session.commit()
+    assert await users.user_for(token) is None
+    assert await users.valid({digest(token)}) == set()
+    assert await users.purge_expired() == 1
+    async with center.db.session() as session:
+        assert (await session.exec(select(AuthToken))).all() == []
