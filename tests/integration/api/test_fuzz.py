@@ -51,6 +51,7 @@ async def schemathesis(app: App, token: str, report: Path) -> tuple[int, str]:
         "--generation-deterministic", "--no-color",
         "--report", "junit", "--report-dir", str(report),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        cwd=report,  # its cache stays out of the repository
     )  # fmt: skip
     out, _ = await asyncio.wait_for(process.communicate(), 600)
     return process.returncode or 0, out.decode(errors="replace")
