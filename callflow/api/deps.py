@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from callflow.api.frames import MAX_ID
 from callflow.db.models import Role, User
 from callflow.services import Services
 
@@ -63,7 +64,6 @@ AdminUser = Annotated[User, Depends(require(Role.ADMIN))]
 StaffUser = Annotated[User, Depends(require(Role.SUPERVISOR, Role.ADMIN))]
 
 
-MAX_ID = 2**63 - 1  # the database's integer ids
 Id = Annotated[int, Path(ge=1, le=MAX_ID, description="an id (1 .. 2^63-1)")]
 
 

@@ -16,7 +16,7 @@ from callflow.text import shorten
 
 MAX_FRAME = 16 * 1024  # bytes of one client frame
 TRANSPORT_MAX = 32 * 1024  # larger frames close the socket (1009) unread
-MAX_ID = 2**63 - 1
+MAX_ID = 2**63 - 1  # the database's integer ids
 
 
 class FrameError(ValueError):
@@ -27,6 +27,12 @@ def _no_constant(name: str) -> Any:
     raise FrameError(f"{name} is not a number JSON allows")
 
 
+def strict_loads(text: str | bytes) -> Any:
+    """``json.loads`` refusing NaN and Infinity (FrameError, a ValueError);
+    RecursionError for nesting too deep."""
+    return json.loads(text, parse_constant=_no_constant)
+
+
 def parse(frame: str | bytes | None) -> dict[str, Any]:
     if frame is None or isinstance(frame, bytes):
         raise FrameError("binary frames are not accepted: send JSON as text")
@@ -34,7 +40,7 @@ def parse(frame: str | bytes | None) -> dict[str, Any]:
     if size > MAX_FRAME:
         raise FrameError(f"frame of {size} bytes is over {MAX_FRAME}")
     try:
-        event = json.loads(frame, parse_constant=_no_constant)
+        event = strict_loads(frame)
     except FrameError:
         raise
     except (ValueError, RecursionError):

@@ -27,6 +27,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from callflow.api.frames import strict_loads
 from callflow.auth import Auth
 
 PUBLIC = {"/health", "/api/auth/token"}
@@ -41,6 +42,8 @@ COMMON_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 ]
+API_HEADERS = [*COMMON_HEADERS, (b"cache-control", b"no-store")]
+CONSOLE_HEADERS = [*COMMON_HEADERS, (b"content-security-policy", CONSOLE_CSP.encode())]
 
 
 class BodyTooLarge(Exception):
@@ -171,15 +174,11 @@ def _counted(receive: Receive, limit: int) -> Receive:
     return counted
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
 def _json_problem(body: bytes) -> str | None:
     if not body:
         return None
     try:
-        json.loads(body, parse_constant=_no_constant)
+        strict_loads(body)
     except RecursionError:
         return "JSON body is nested too deeply"
     except UnicodeDecodeError:
@@ -190,11 +189,12 @@ def _json_problem(body: bytes) -> str | None:
 
 
 def _with_headers(send: Send, path: str) -> Send:
-    extra = list(COMMON_HEADERS)
     if path.startswith("/api/") or path == "/health":
-        extra.append((b"cache-control", b"no-store"))
-    elif path != "/docs":  # Swagger UI (public docs only) loads its own assets
-        extra.append((b"content-security-policy", CONSOLE_CSP.encode()))
+        extra = API_HEADERS
+    elif path == "/docs":  # Swagger UI (public docs only) loads its own assets
+        extra = COMMON_HEADERS
+    else:
+        extra = CONSOLE_HEADERS
 
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":

@@ -35,10 +35,7 @@ class LoginThrottle:
         self._deciding: Counter[str] = Counter()  # throttle key -> attempts being checked
 
     def _keys(self, username: str, address: str) -> list[tuple[RateLimitItemPerMinute, str]]:
-        return [
-            (self._per_user, f"user:{username.casefold()[:KEY_CHARS]}"),
-            (self._per_address, f"address:{address}"),
-        ]
+        return [(self._per_user, _user_key(username)), (self._per_address, f"address:{address}")]
 
     async def retry_after(self, username: str, address: str) -> int:
         """Seconds until this user name and address may try again; 0: now."""
@@ -70,4 +67,8 @@ class LoginThrottle:
             await self._limiter.hit(item, key)
 
     async def succeeded(self, username: str) -> None:
-        await self._limiter.clear(self._per_user, f"user:{username.casefold()[:KEY_CHARS]}")
+        await self._limiter.clear(self._per_user, _user_key(username))
+
+
+def _user_key(username: str) -> str:
+    return f"user:{username.casefold()[:KEY_CHARS]}"

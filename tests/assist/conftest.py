@@ -9,10 +9,8 @@ import pytest
 
 from callflow.assist.service import AssistService
 from callflow.assist.store import AssistStore
-from callflow.db import migrate
-from callflow.db.engine import Database
-from callflow.directory import apply_directory, parse_directory
 from callflow.telephony.memory import MemoryPbx
+from tests.harness.directory_db import directory_db
 from tests.harness.inbox import Inbox
 
 DIRECTORY = """
@@ -71,12 +69,7 @@ class Assist:
 
 @pytest.fixture
 async def assist(tmp_path: Path) -> AsyncIterator[Assist]:
-    url = f"sqlite:///{tmp_path}/assist.db"
-    migrate.upgrade(url)
-    path = tmp_path / "directory.toml"
-    path.write_text(DIRECTORY)
-    db = Database(url)
-    await apply_directory(db, parse_directory(path))
+    db, _ = await directory_db(tmp_path, DIRECTORY, "assist")
     pbx = MemoryPbx()
     service = AssistService(AssistStore(db), pbx)
     inbox = Inbox()

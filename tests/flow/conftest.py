@@ -18,10 +18,8 @@ from callflow.assist.store import AssistStore
 from callflow.assist.voice import VoiceCalls
 from callflow.calls.event_log import EventLog
 from callflow.calls.stasis import StasisRouter
-from callflow.db import migrate
 from callflow.db.engine import Database
 from callflow.db.models import Interaction, LogEntry
-from callflow.directory import apply_directory, parse_directory
 from callflow.routing.agent_state import AgentEvent, AgentState
 from callflow.routing.agents import AgentFeatures
 from callflow.routing.service import RoutingService
@@ -30,6 +28,7 @@ from callflow.settings import PhoneSettings
 from callflow.tasks import Tasks
 from callflow.telephony.memory import MemoryPbx
 from callflow.telephony.memory_model import MemChannel
+from tests.harness.directory_db import directory_db
 from tests.harness.inbox import Inbox
 
 DIRECTORY = """
@@ -184,12 +183,7 @@ class Center:
 
 
 async def build_center(tmp_path: Path, text: str = DIRECTORY) -> tuple[Center, Database]:
-    url = f"sqlite:///{tmp_path}/flow.db"
-    migrate.upgrade(url)
-    path = tmp_path / "directory.toml"
-    path.write_text(text)
-    db = Database(url)
-    await apply_directory(db, parse_directory(path))
+    db, path = await directory_db(tmp_path, text, "flow")
     pbx = MemoryPbx(Tasks())
     center = Center(pbx, db, path)
     center.routing.pause_reasons = {"1": "break"}

@@ -16,7 +16,6 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from callflow.api.deps import (
-    MAX_ID,
     AdminUser,
     CurrentUser,
     Id,
@@ -25,6 +24,7 @@ from callflow.api.deps import (
     is_staff,
 )
 from callflow.api.errors import domain_errors
+from callflow.api.frames import MAX_ID
 from callflow.assist.figures import OfferRecord, group_history
 from callflow.assist.presence import Presence
 from callflow.assist.request_state import OPEN
