@@ -20,8 +20,11 @@ it reports failed calls and the delay from the customer's INVITE leaving
 SIPp to the agent's INVITE reaching SIPp (median, p95); a system stops at
 its first rate not sustained (a failed call, or a p95 delay of 500 ms or
 more), and its highest sustained rate is reported, with callflow's delays as
-ratios of app_queue's and of the floor's at each rate. Traffic stays on
-127.0.0.1 and is bounded by rate x seconds.
+ratios of app_queue's and of the floor's at each rate. The two baselines
+climb once before the callflow contestants and once after, and each rate's
+figure pools both passes (``bench.acd_report``): a host whose speed drifts
+moves the baselines with the contestants. Traffic stays on 127.0.0.1 and is
+bounded by rate x seconds.
 
 With ``--storm N``, callflow also runs each rate once more while a login
 storm hits it: N wrong passwords per second (rotating user names, as a
@@ -37,19 +40,17 @@ import contextlib
 import json
 import os
 import signal
-import statistics
 import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.acd_report import RunResult, pooled, report, summary, sustained
 from bench.prepare import load_directory
-from bench.stats import percentile
 from callflow.localpbx.render import Account
 from callflow.localpbx.runner import LocalPbx, free_port
 from tests.harness.postgres import TempPostgres
@@ -64,17 +65,6 @@ exten => baseline,1,Queue(baseline,,,,60)
 exten => floor,1,Stasis(floor)
  same => n,Hangup()
 """
-
-
-@dataclass
-class RunResult:
-    system: str
-    rate: float
-    calls: int
-    failed: int
-    delay_median_ms: float | None
-    delay_p95_ms: float | None
-    storm: dict[str, int] | None = None  # status code -> count of the login storm
 
 
 async def login_storm(port: int, rate: float, answers: dict[str, int]) -> None:
@@ -194,15 +184,7 @@ async def run_rate(
     done = read_log(out / "log.txt", "done")
     offered = read_log(agent_log, "offered")
     delays = [(offered[n] - t) * 1000 for n, t in invites.items() if n in offered]
-    return RunResult(
-        system=system,
-        rate=rate,
-        calls=calls,
-        failed=calls - len(done),
-        delay_median_ms=round(statistics.median(delays), 1) if delays else None,
-        delay_p95_ms=round(percentile(delays, 0.95), 1) if delays else None,
-        storm=answers if storm else None,
-    )
+    return RunResult.of(system, rate, calls, calls - len(done), delays, answers if storm else None)
 
 
 async def prepare_callflow(env: dict[str, str], work: Path, agents: list[str]) -> None:
@@ -301,7 +283,7 @@ class Runner:
                     prefix, storm if system.endswith("+storm") else None,
                 )  # fmt: skip
                 self.results.append(result)
-                print(json.dumps(asdict(result)), flush=True)
+                print(json.dumps(result.figures()), flush=True)
                 await settle(self.pbx)
                 if not sustained(result):
                     going.remove((system, service))
@@ -356,17 +338,20 @@ async def main(
         assert floor.stdout is not None
         await asyncio.wait_for(floor.stdout.readline(), 30)  # "ready"
         runner = Runner(pbx, work, agent_log, seconds)
+        baselines = [("floor", "floor"), ("app_queue", "baseline")]
+        await runner.warm_up("floor", "floor")
+        await runner.warm_up("app_queue", "baseline")
+        await runner.ladder(baselines, rates)  # before the contestants, and after
         for db in dbs:
             async with serving(pbx, work, agents, db, menu, profile) as port:
                 name = SYSTEM_NAMES[db]
                 systems = [(name, "acd")] + ([(f"{name}+storm", "acd")] if storm else [])
                 await runner.warm_up(name, "acd")
                 await runner.ladder(systems, rates, (port, storm) if storm else None)
-        await runner.warm_up("floor", "floor")
-        await runner.warm_up("app_queue", "baseline")
-        await runner.ladder([("floor", "floor"), ("app_queue", "baseline")], rates)
-        report(runner.results)
-        return summary(runner.results, seconds)
+        await runner.ladder(baselines, rates)
+        results = pooled(runner.results)
+        report(results)
+        return summary(results, seconds)
     finally:
         for process in (floor, agent_sipp):
             if process is not None and process.returncode is None:
@@ -404,88 +389,6 @@ async def settle(pbx: LocalPbx, timeout: float = 60) -> None:
         if not channels:
             return
         await asyncio.sleep(0.5)
-
-
-SUSTAINED_P95_MS = 500.0  # an agent's phone ringing half a second late is noticeable
-
-
-def sustained(result: RunResult) -> bool:
-    return result.failed == 0 and (result.delay_p95_ms or 1e9) < SUSTAINED_P95_MS
-
-
-def best_rate(results: list[RunResult], system: str) -> float:
-    return max((r.rate for r in results if r.system == system and sustained(r)), default=0.0)
-
-
-def ratio(a: float | None, b: float | None) -> float | None:
-    return round(a / b, 2) if a and b else None
-
-
-def summary(results: list[RunResult], seconds: float) -> dict[str, Any]:
-    """Per rate, each callflow against app_queue and against the floor."""
-    systems = list(dict.fromkeys(r.system for r in results))
-    by = {(r.system, r.rate): r for r in results}
-    comparisons = []
-    for rate in sorted({r.rate for r in results}):
-        base, floor = by.get(("app_queue", rate)), by.get(("floor", rate))
-        for system in (s for s in systems if s.startswith("callflow")):
-            mine = by.get((system, rate))
-            if mine is None:
-                continue
-            calm = by.get((system.removesuffix("+storm"), rate)) if mine.storm else None
-            comparisons.append(
-                {
-                    "system": system,
-                    "rate": rate,
-                    "median_vs_app_queue": ratio(
-                        mine.delay_median_ms, base.delay_median_ms if base else None
-                    ),
-                    "median_vs_floor": ratio(
-                        mine.delay_median_ms, floor.delay_median_ms if floor else None
-                    ),
-                    "storm": mine.storm,
-                    "median_vs_without_storm": ratio(
-                        mine.delay_median_ms, calm.delay_median_ms if calm else None
-                    ),
-                }
-            )
-    return {
-        "seconds": seconds,
-        "runs": [asdict(r) | {"sustained": sustained(r)} for r in results],
-        "sustained_rate": {s: best_rate(results, s) for s in systems},
-        "comparisons": comparisons,
-    }
-
-
-def report(results: list[RunResult]) -> None:
-    print("\nsystem          rate/s  calls  failed  INVITE->agent INVITE median / p95 (ms)")
-    for r in results:
-        print(
-            f"{r.system:<15} {r.rate:>6g} {r.calls:>6} {r.failed:>7}  "
-            f"{r.delay_median_ms} / {r.delay_p95_ms}"
-            + ("" if sustained(r) else "  (not sustained)")
-        )
-    digest = summary(results, 0)
-    best = digest["sustained_rate"]
-    base = best.get("app_queue", 0.0)
-    print(
-        f"\nhighest rate sustained (no failed call, p95 offer delay under "
-        f"{SUSTAINED_P95_MS:g} ms): " + ", ".join(f"{s} {rate:g}/s" for s, rate in best.items())
-    )
-    for system, rate in best.items():
-        if system.startswith("callflow") and base:
-            print(f"{system} / app_queue highest rate: {rate / base:.2f}")
-    for c in digest["comparisons"]:
-        line = (
-            f"at {c['rate']:g}/s: {c['system']} median offer delay x{c['median_vs_app_queue']} "
-            f"app_queue's, x{c['median_vs_floor']} the minimal ARI router's"
-        )
-        if c["storm"] is not None:
-            line += (
-                f"; login storm answers {c['storm']}, x{c['median_vs_without_storm']} "
-                "the delay without the storm"
-            )
-        print(line)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -2,13 +2,15 @@
 
     .venv/bin/python -m bench.ari_floor URL USER PASSWORD APP AGENT [AGENT ...]
 
-A customer channel entering Stasis(APP) is answered and, at the same time,
-the next free agent (round robin) is originated with the customer's number;
-when the agent answers, both go into a mixing bridge. Either side hanging up
-hangs up the other, destroys the bridge and frees the agent. No database, no
-state machine, no retries: what is left of callflow's offer delay beyond
-this router's is the price of callflow's own logic. Raw aiohttp (one
-WebSocket, one HTTP session), no ARI client library.
+A customer channel entering Stasis(APP) gets the next free agent (round
+robin) originated with the customer's number, then is answered; when the
+agent answers, both go into a mixing bridge. Either side hanging up hangs up
+the other, destroys the bridge and frees the agent. No database, no state
+machine, no retries: what is left of callflow's offer delay beyond this
+router's is the price of callflow's own logic. Raw aiohttp (one WebSocket,
+one HTTP session), no ARI client library. Like callflow, it sends the
+originate over the event WebSocket where Asterisk takes requests there
+(22.4 and later: it answers a ping sent that way), else over HTTP.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import sys
 from collections import deque
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -34,6 +37,8 @@ class Floor:
         self.agent_of: dict[str, str] = {}  # agent channel id -> agent name
         self.bridge_of: dict[str, str] = {}
         self.http: aiohttp.ClientSession | None = None
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.on_socket = False  # Asterisk takes requests on the event socket
 
     async def call(self, method: str, path: str, **params: Any) -> Any:
         assert self.http is not None
@@ -47,9 +52,17 @@ class Floor:
     async def run(self) -> None:
         async with aiohttp.ClientSession(auth=self.auth) as self.http:
             ws_url = self.url.replace("http", "ws", 1) + "/ari/events"
-            async with self.http.ws_connect(ws_url, params={"app": self.app}) as ws:
+            async with self.http.ws_connect(ws_url, params={"app": self.app}) as self.ws:
+                ping = {"type": "RESTRequest", "request_id": "ping", "method": "GET"}
+                await self.ws.send_str(json.dumps(ping | {"uri": "asterisk/ping"}))
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(3):
+                        async for frame in self.ws:
+                            if json.loads(frame.data).get("type") == "RESTResponse":
+                                self.on_socket = True
+                                break
                 print("ready", flush=True)
-                async for frame in ws:
+                async for frame in self.ws:
                     if frame.type != aiohttp.WSMsgType.TEXT:
                         break
                     self.on_event(json.loads(frame.data))
@@ -63,8 +76,8 @@ class Floor:
                 self.spawn(self.connect(channel["id"]))
             else:
                 self.waiting.append(channel)
+                self.dispatch()  # the agent's phone rings first
                 self.spawn(self.call("POST", f"channels/{channel['id']}/answer"))
-                self.dispatch()
         elif kind in ("StasisEnd", "ChannelDestroyed"):
             self.ended(channel.get("id", ""))
 
@@ -77,12 +90,14 @@ class Floor:
             self.partner[agent_channel] = customer["id"]
             self.agent_of[agent_channel] = agent
             number = customer.get("caller", {}).get("number", "")
-            self.spawn(
-                self.call(
-                    "POST", f"channels/{agent_channel}", endpoint=f"PJSIP/{agent}",
-                    app=self.app, appArgs="agent", callerId=number, timeout=15,
-                )
-            )  # fmt: skip
+            query = {"endpoint": f"PJSIP/{agent}", "app": self.app, "appArgs": "agent",
+                     "callerId": number, "timeout": "15"}  # fmt: skip
+            if self.on_socket and self.ws is not None:
+                uri = f"channels/{agent_channel}?{urlencode(query)}"
+                request = {"type": "RESTRequest", "method": "POST", "uri": uri}
+                self.spawn(self.ws.send_str(json.dumps(request)))
+            else:
+                self.spawn(self.call("POST", f"channels/{agent_channel}", **query))
 
     async def connect(self, agent_channel: str) -> None:
         customer = self.partner.get(agent_channel)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Generic, TypeVar
 
 S = TypeVar("S", bound=enum.Enum)
@@ -36,6 +36,7 @@ class StateMachine(Generic[S, E]):
         self._table = table
         self._log = logger
         self._level = level
+        self.on_change: Callable[[S], None] | None = None  # told of each new state
 
     def force(self, state: S, why: str) -> None:
         """Set the state from outside knowledge (a resync), logged like a move."""
@@ -43,7 +44,9 @@ class StateMachine(Generic[S, E]):
             self._log.log(
                 self._level, "%s %s -[%s]-> %s", self.name, self.state.value, why, state.value
             )
-        self.state = state
+            self.state = state
+            if self.on_change is not None:
+                self.on_change(state)
 
     def can(self, event: E) -> bool:
         return (self.state, event) in self._table
@@ -64,5 +67,7 @@ class StateMachine(Generic[S, E]):
                 new.value,
                 suffix,
             )
-        self.state = new
+            self.state = new
+            if self.on_change is not None:
+                self.on_change(new)
         return new

@@ -72,7 +72,7 @@ class Acd:
         board = self.board
         # Under load few agents are free and many calls wait: start from the
         # free agents, so a pass costs (waiting x free), not (waiting x members).
-        free = {name: agent for name, agent in board.agents.items() if agent.free}
+        free = dict(board.free)
         if not free:
             return []
         waiting = [c for c in board.calls.values() if c.state is CallState.WAITING]

@@ -42,6 +42,9 @@ class Board:
         self.events = events
         self.queues: dict[str, QueueConf] = {}
         self.agents: dict[str, AgentRuntime] = {}
+        # the free agents (available and reachable), kept as they change, so
+        # placing a call costs the free agents, not every agent
+        self.free: dict[str, AgentRuntime] = {}
         self.calls: dict[str, WaitingCall] = {}  # by customer channel id
         self.legs: dict[str, Offer] = {}  # by agent leg channel id
         self.pause_reasons: dict[str, str] = {}
@@ -55,8 +58,21 @@ class Board:
     # -- lookups ----------------------------------------------------------------
 
     def set_agents(self, agents: dict[str, AgentRuntime]) -> None:
+        for agent in self.agents.values():
+            agent.watch = agent.machine.on_change = None
         self.agents = agents
         self._by_endpoint = {a.endpoint: a.name for a in agents.values()}
+        self.free = {}
+        for agent in agents.values():
+            agent.watch = self._agent_changed
+            agent.machine.on_change = lambda _state, agent=agent: self._agent_changed(agent)
+            self._agent_changed(agent)
+
+    def _agent_changed(self, agent: AgentRuntime) -> None:
+        if agent.free:
+            self.free[agent.name] = agent
+        else:
+            self.free.pop(agent.name, None)
 
     def agent_by_endpoint(self, endpoint: str) -> AgentRuntime | None:
         name = self._by_endpoint.get(endpoint)

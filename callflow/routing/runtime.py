@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from callflow.fsm import StateMachine
@@ -76,9 +77,11 @@ class AgentRuntime:
     display_name: str = ""
     idle_since: float = 0.0
     calls_taken: int = 0
-    reachable: bool = False
     pending: tuple[AgentEvent, str] | None = None  # pause/logout asked for during a call
     saved: tuple[str, str] = ("", "")  # state and reason last written to the database
+    _reachable: bool = False
+    # told when ``free`` may have changed (the board keeps its index of free agents)
+    watch: Callable[[AgentRuntime], None] | None = field(default=None, repr=False)
 
     @classmethod
     def new(
@@ -94,8 +97,19 @@ class AgentRuntime:
         return self.machine.state
 
     @property
+    def reachable(self) -> bool:
+        """The phone is registered (its endpoint is online)."""
+        return self._reachable
+
+    @reachable.setter
+    def reachable(self, online: bool) -> None:
+        self._reachable = online
+        if self.watch is not None:
+            self.watch(self)
+
+    @property
     def free(self) -> bool:
-        return self.state is AgentState.AVAILABLE and self.reachable
+        return self.machine.state is AgentState.AVAILABLE and self._reachable
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class Strategy(enum.Enum):
@@ -19,9 +19,9 @@ class Strategy(enum.Enum):
     RING_ALL = "ring-all"
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A free, reachable member of the queue."""
+class Candidate(NamedTuple):
+    """A free, reachable member of the queue (a tuple: one is built per free
+    member for every call placed, so it must be cheap)."""
 
     name: str
     level: int

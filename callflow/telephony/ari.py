@@ -21,8 +21,11 @@ events never match byte for byte (they carry millisecond timestamps).
 Each frame becomes a typed event of the telephony port (``parse_event``)
 and goes to the ``EventBus``: handlers run as tasks, serialised per channel.
 
-REST calls go through aioari's repositories; the port's commands are thin
-wrappers. ARI answers 404, 409 and 422 when a call races with Asterisk (the
+REST calls go straight to their paths over HTTP (``ari_http``); the offer's
+originate goes over the event socket where Asterisk takes requests there
+(``ari_socket``). The socket carries only the event types callflow reads:
+an event filter set on every connect drops the rest in Asterisk. The port's
+commands are thin wrappers. ARI answers 404, 409 and 422 when a call races with Asterisk (the
 channel hung up, a snoop channel is not in Stasis yet, a channel already
 moved); those become the port's ``Race`` subclasses, which callers treat as
 outcomes and the bus logs quietly.
@@ -47,7 +50,7 @@ import aiohttp
 
 from callflow.settings import AriSettings
 from callflow.tasks import Tasks
-from callflow.telephony.ari_events import channel_of, parse_event
+from callflow.telephony.ari_events import EVENT_TYPES, channel_of, parse_event
 from callflow.telephony.ari_http import (
     RestFailure,
     _BasicAuthHttpClient,
@@ -55,6 +58,7 @@ from callflow.telephony.ari_http import (
     describe_failure,
     rest,
 )
+from callflow.telephony.ari_socket import SOCKET_OPERATIONS, SocketNotOpen, SocketRequests
 from callflow.telephony.bus import EventBus
 from callflow.telephony.connection import Backoff, Link, LinkEvent
 from callflow.telephony.port import (
@@ -108,6 +112,8 @@ class AriClient:
         self._synced = asyncio.Event()  # the resync hooks ran after the last connect
         self._closing = False
         self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._tasks = tasks
+        self.socket = SocketRequests(request_timeout)
         self.connections = 0
         self.duplicates = 0
         self._recent: OrderedDict[bytes, float] = OrderedDict()
@@ -159,6 +165,7 @@ class AriClient:
         """Stop reading events, let handlers in flight finish (up to ``drain``
         seconds, so none is cut off mid-write), then cancel what is left."""
         self._closing = True
+        self.socket.detach()  # requests of the drain go over HTTP
         if self._ws is not None:
             await self._ws.close()  # no new events; REST still works for the drain
         self.bus.cancel_all()
@@ -177,6 +184,7 @@ class AriClient:
         self._client = client
         await client.init()
         self._ws = await client.swagger.events.eventWebsocket(app=self.app, subscribeAll=False)
+        self.socket.attach(self._ws)
         self._connected.set()
         self.connections += 1
         self.link.fire(LinkEvent.UP, f"{self.settings.url} app {self.app}")
@@ -184,6 +192,8 @@ class AriClient:
         await self.request(
             "applications", "subscribe", applicationName=self.app, eventSource="endpoint:PJSIP"
         )
+        await self._filter_events()
+        self._tasks.spawn(self.socket.probe(), "ari-socket-probe")
         channels = await self.request("channels", "list")
         bridges = await self.request("bridges", "list")
         snapshot = Snapshot(
@@ -198,6 +208,18 @@ class AriClient:
             except Exception:
                 log.exception("resync hook %r failed", hook)
         self._synced.set()
+
+    async def _filter_events(self) -> None:
+        """Only the event types callflow reads cross the socket (the rest cost
+        Asterisk a write and us a parse each); an Asterisk that cannot filter
+        sends them all, and they are dropped here."""
+        allowed = {"allowed": [{"type": kind} for kind in EVENT_TYPES]}
+        try:
+            await self.request(
+                "applications", "filter", applicationName=self.app, json_body=allowed
+            )
+        except TelephonyError as error:
+            log.info("ARI event filter not set (%s): every event type is sent", error)
 
     async def _serve(self) -> str:
         """Read events until the websocket ends; return why it ended."""
@@ -231,6 +253,9 @@ class AriClient:
         if not isinstance(raw, dict) or "type" not in raw:
             log.error("ignoring ARI frame without an event type: %.200s", data)
             return
+        if raw["type"] == "RESTResponse":
+            self.socket.answered(raw)
+            return
         try:
             event = parse_event(raw)
         except (KeyError, TypeError, ValueError) as error:
@@ -253,6 +278,7 @@ class AriClient:
         return False
 
     async def _teardown(self) -> None:
+        self.socket.detach()
         self._connected.clear()
         self._synced.clear()
         http, self._http, self._client, self._ws = self._http, None, None, None
@@ -266,7 +292,14 @@ class AriClient:
 
     # -- REST ---------------------------------------------------------------
 
-    async def request(self, resource: str, operation: str, /, **params: Any) -> Any:
+    async def request(
+        self,
+        resource: str,
+        operation: str,
+        /,
+        json_body: dict[str, Any] | None = None,
+        **params: Any,
+    ) -> Any:
         """Run one ARI operation and return its JSON (dict, list or None)."""
         name = f"{resource}.{operation}"
         client = self._client
@@ -280,14 +313,19 @@ class AriClient:
         http = self._http
         assert http is not None
         try:
+            if self.socket.ready and (resource, operation) in SOCKET_OPERATIONS:
+                with contextlib.suppress(SocketNotOpen):  # nothing sent: HTTP instead
+                    return await self.socket.request(resource, operation, params)
             base = ari_base(self.settings.url)
-            return await rest(http.session, base, resource, operation, params)
+            return await rest(http.session, base, resource, operation, params, json_body)
         except RestFailure as error:
             raise RACES.get(error.status, TelephonyError)(
                 name, error.status, error.detail
             ) from None
-        except (TimeoutError, aiohttp.ClientError) as error:
+        except (TimeoutError, aiohttp.ClientError, ConnectionError) as error:
             raise Unavailable(name, None, describe_failure(error)) from None
+        except ValueError as error:
+            raise TelephonyError(name, None, f"answer is not JSON ({error})") from None
 
     # -- the port's commands ----------------------------------------------------
 
@@ -385,10 +423,10 @@ class AriClient:
 
     async def send_message(self, endpoint: str, sender: str, body: str) -> None:
         tech, resource = endpoint.split("/", 1)
+        text: dict[str, Any] = {"from": sender, "body": body}  # "from" is a keyword
         await self.request(
-            "endpoints", "sendMessageToEndpoint", tech=tech, resource=resource,
-            **{"from": sender}, body=body,
-        )  # fmt: skip
+            "endpoints", "sendMessageToEndpoint", tech=tech, resource=resource, **text
+        )
 
     async def endpoints(self) -> dict[str, bool]:
         found = await self.request("endpoints", "listByTech", tech="PJSIP")

@@ -35,6 +35,20 @@ def _endpoint_name(raw: dict[str, Any]) -> str:
     return f"{raw.get('technology')}/{raw.get('resource')}"
 
 
+# the ARI event types ``parse_event`` reads; Asterisk is asked to send only
+# these (and the answers to requests made on the event socket)
+EVENT_TYPES = (
+    "StasisStart",
+    "StasisEnd",
+    "ChannelDestroyed",
+    "ChannelDtmfReceived",
+    "PlaybackFinished",
+    "EndpointStateChange",
+    "TextMessageReceived",
+    "RESTResponse",
+)
+
+
 def parse_event(raw: dict[str, Any]) -> Event | None:
     """An ARI event as a typed port event (None: not one callflow uses)."""
     kind = raw.get("type")

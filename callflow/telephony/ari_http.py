@@ -43,6 +43,8 @@ class _BasicAuthHttpClient(AsynchronousHttpClient):  # type: ignore[misc]
 # (resource, operation) as in ARI's Swagger API -> (HTTP method, path template)
 ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("applications", "subscribe"): ("POST", "applications/{applicationName}/subscription"),
+    ("applications", "filter"): ("PUT", "applications/{applicationName}/eventFilter"),
+    ("asterisk", "ping"): ("GET", "asterisk/ping"),
     ("channels", "list"): ("GET", "channels"),
     ("channels", "answer"): ("POST", "channels/{channelId}/answer"),
     ("channels", "hangup"): ("DELETE", "channels/{channelId}"),
@@ -79,11 +81,8 @@ class RestFailure(Exception):
         self.detail = detail
 
 
-async def rest(
-    session: aiohttp.ClientSession, base: str, resource: str, operation: str, params: dict[str, Any]
-) -> Any:
-    """Run one ARI operation by its REST path under ``base`` (``ari_base``);
-    its JSON answer (or None).
+def route(resource: str, operation: str, params: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
+    """An ARI operation as (HTTP method, path under ``ari/``, query).
     Path parameters come out of ``params``; the rest go in the query string
     (lists joined with commas, as ARI takes them)."""
     method, template = ROUTES[(resource, operation)]
@@ -93,13 +92,32 @@ async def rest(
         for k, v in params.items()
         if "{" + k + "}" not in template
     }
-    async with session.request(method, base + path, params=query) as response:
+    return method, path, query
+
+
+async def rest(
+    session: aiohttp.ClientSession,
+    base: str,
+    resource: str,
+    operation: str,
+    params: dict[str, Any],
+    body: dict[str, Any] | None = None,
+) -> Any:
+    """Run one ARI operation by its REST path under ``base`` (``ari_base``);
+    its JSON answer (or None). ``body`` goes as JSON (ARI's body parameters)."""
+    method, path, query = route(resource, operation, params)
+    async with session.request(method, base + path, params=query, json=body) as response:
         text = await response.text()
-        if response.status >= 400:
-            raise RestFailure(response.status, _detail(text) or str(response.reason))
-        if response.content_type == "application/json" and text:
-            return json.loads(text)
-        return None
+        return answer_of(response.status, str(response.reason), response.content_type, text)
+
+
+def answer_of(status: int, reason: str, content_type: str, text: str) -> Any:
+    """An ARI answer's JSON (or None); an error status raises ``RestFailure``."""
+    if status >= 400:
+        raise RestFailure(status, _detail(text) or reason)
+    if content_type == "application/json" and text:
+        return json.loads(text)
+    return None
 
 
 def _detail(text: str) -> str:

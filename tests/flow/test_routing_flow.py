@@ -35,6 +35,23 @@ async def test_a_caller_is_offered_to_an_idle_agent_and_bridged_when_they_answer
     assert center.state("agent1") is AgentState.AVAILABLE
 
 
+async def test_after_a_directory_reload_only_agents_free_and_online_are_offered_calls(
+    center: Center,
+) -> None:
+    await center.login("agent1", "agent2")
+    await center.routing.load()  # a reload builds new agents and keeps their live state
+    await center.pbx.set_endpoint("PJSIP/agent1", False)
+    first = await center.pbx.call(["queue", "support"])
+    assert center.state("agent2") is AgentState.RINGING  # agent1's phone is offline
+    await center.answer("agent2")
+    second = await center.pbx.call(["queue", "support"])
+    assert not center.pbx.ringing()  # nobody free: the caller waits
+    await center.pbx.set_endpoint("PJSIP/agent1", True)
+    assert center.state("agent1") is AgentState.RINGING  # back online: offered at once
+    await center.pbx.hangup_phone(second)
+    await center.pbx.hangup_phone(first)
+
+
 async def test_an_error_while_entering_the_queue_hands_the_caller_back_with_callflow_error(
     center: Center,
 ) -> None:
