@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import acd, assist, im
+from bench.acd_report import DELAY_RATES
 
 DBS = ("sqlite", "postgresql")
 
@@ -91,17 +92,18 @@ def acd_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     rows = []
     best = result["sustained_rate"]
     base = best.get("app_queue", 0.0)
+    low, high = DELAY_RATES
     for system in (s for s in best if s.startswith("callflow")):
         ratios = [
             c["median_vs_app_queue"]
             for c in result["comparisons"]
-            if c["system"] == system and 10 <= c["rate"] <= 40
+            if c["system"] == system and low <= c["rate"] <= high
         ]
         worst = max((r for r in ratios if r is not None), default=None)
         floors = [
             f"{c['median_vs_floor']}"
             for c in result["comparisons"]
-            if c["system"] == system and 10 <= c["rate"] <= 40
+            if c["system"] == system and low <= c["rate"] <= high
         ]
         rows.append(
             (

@@ -68,6 +68,7 @@ def pooled(results: list[RunResult]) -> list[RunResult]:
     return merged
 
 
+DELAY_RATES = (10.0, 40.0)  # calls/s: where the delay target applies (both ends included)
 SUSTAINED_P95_MS = 500.0  # an agent's phone ringing half a second late is noticeable
 
 

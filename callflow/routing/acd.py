@@ -117,10 +117,13 @@ class Acd:
         offered_at = board.now()  # before the phone can answer: timestamps stay in order
         self.port.arm(channel_key(leg_id), RONA_TIMER, conf.ring_timeout, leg=leg_id)
         try:
-            await self.port.originate(
-                leg_id, agent.endpoint, ["agent-leg", call.channel_id],
-                caller_id=caller_id, timeout=conf.ring_timeout + 5,
-            )  # fmt: skip
+            try:
+                await self.port.originate(
+                    leg_id, agent.endpoint, ["agent-leg", call.channel_id],
+                    caller_id=caller_id, timeout=conf.ring_timeout + 5,
+                )  # fmt: skip
+            finally:
+                call.ringing.set()
             await call.recorded.wait()  # a new caller's row: written meanwhile
             if agent.state is AgentState.RINGING:  # not settled while on its way
                 await board.store.save_agent(agent, offered_at)

@@ -149,6 +149,10 @@ class WaitingCall:
     # set once the interaction row exists (and ``interaction_id`` is known);
     # a new caller's first offer goes out before that
     recorded: asyncio.Event = field(default_factory=_already_set)
+    # set once a new caller's offer has left (Asterisk answered its originate,
+    # or it failed): the caller is answered after that, so the answer's work
+    # in Asterisk (the 200 OK, media, music) does not hold up the agent's INVITE
+    ringing: asyncio.Event = field(default_factory=_already_set)
 
     @classmethod
     def new(

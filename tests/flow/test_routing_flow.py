@@ -3,8 +3,10 @@ a caller or an agent."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
@@ -100,6 +102,29 @@ async def test_a_new_callers_agent_rings_before_the_caller_is_written_down(
     interaction = await center.interaction(call)
     assert interaction.offered_at is not None and interaction.agent_channel_id == leg
     assert set(center.pbx.bridges[call_bridge_id(interaction.id or 0)].channels) == {call, leg}
+
+
+async def test_a_new_caller_is_answered_only_once_the_agents_phone_was_rung(
+    center: Center,
+) -> None:
+    await center.login("agent1")
+    pbx = center.pbx
+    originate, rung = pbx.originate, asyncio.Event()
+
+    async def slow_originate(*args: Any, **kwargs: Any) -> None:
+        await rung.wait()  # Asterisk has not answered the originate yet
+        await originate(*args, **kwargs)
+
+    pbx.originate = slow_originate  # type: ignore[method-assign]
+    calling = asyncio.ensure_future(pbx.call(["queue", "support"]))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    (customer,) = pbx.channels.values()
+    assert not customer.answered  # the caller hears ringing meanwhile
+    rung.set()
+    call = await calling
+    assert pbx.channels[call].answered and center.state("agent1") is AgentState.RINGING
+    await pbx.hangup_phone(call)
 
 
 async def test_a_pause_asked_while_the_phone_rings_applies_when_the_ring_is_withdrawn(
