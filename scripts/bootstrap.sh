@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything both README commands need: system packages, Asterisk, and the
-# Python environment in .venv (reinstalled only when pyproject.toml changes).
+# Python environment in .venv from requirements-dev.lock (reinstalled only when
+# pyproject.toml or the lock changes; scripts/lock.sh refreshes the lock).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,12 +31,15 @@ if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
 fi
 
 stamp=.venv/.callflow-installed
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+want=$(cat pyproject.toml requirements-dev.lock | sha256sum | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    log "installing Python packages into .venv"
+    log "installing the locked Python packages into .venv"
     [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+    # exactly the locked versions, each checked against its hash; then
+    # callflow itself (editable, no dependencies of its own to resolve)
     if ! { .venv/bin/python -m pip install -q --upgrade pip &&
-           .venv/bin/python -m pip install -q -e '.[dev]'; } >.venv/pip.log 2>&1; then
+           .venv/bin/python -m pip install -q --require-hashes -r requirements-dev.lock &&
+           .venv/bin/python -m pip install -q --no-deps -e .; } >.venv/pip.log 2>&1; then
         cat .venv/pip.log >&2; die "pip install failed"
     fi
     echo "$want" >"$stamp"
