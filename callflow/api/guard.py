@@ -5,7 +5,8 @@ Theory of operation
 A pure ASGI middleware, so it acts before FastAPI reads a byte of a body:
 
 1. **Who.** Every ``/api`` route except ``/health`` and the sign-in needs a
-   bearer token (and ``/openapi.json`` too, unless the docs are public). The
+   bearer token (and ``/openapi.json`` and ``/asyncapi.json`` too, unless the
+   docs are public). The
    token is checked here, before the body is read; an anonymous 64 MiB
    upload is answered 401 at once. The user found is kept in the request's
    state, so the route's own dependency does not look it up again.
@@ -31,6 +32,7 @@ from callflow.api.frames import strict_loads
 from callflow.auth import Auth
 
 PUBLIC = {"/health", "/api/auth/token"}
+DOCUMENTS = ("/openapi.json", "/asyncapi.json")  # the REST API's and the socket's
 UPLOAD_LIMITS = {"/api/prompts/": 4 * 1024 * 1024}  # path prefix -> bytes (PUT)
 CONSOLE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -93,7 +95,7 @@ class Guard:
             await _answer(send, 413, f"request body over {limit} bytes")
 
     def _needs_token(self, path: str) -> bool:
-        if path == "/openapi.json":
+        if path in DOCUMENTS:
             return self.docs == "signed-in"
         return path.startswith("/api/") and path not in PUBLIC and path != "/api/ws"
 

@@ -14,6 +14,7 @@ from callflow import __version__
 from callflow.api import ws
 from callflow.api.errors import install_error_handlers
 from callflow.api.guard import Guard
+from callflow.api.protocol import asyncapi
 from callflow.api.routes import (
     agents,
     assist,
@@ -49,6 +50,13 @@ def create_api(services: Services) -> FastAPI:
 
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
 
+    if docs != "off":
+
+        @api.get("/asyncapi.json", include_in_schema=False)
+        async def socket_document() -> dict[str, Any]:
+            """The live socket's frames (AsyncAPI), beside the OpenAPI document."""
+            return asyncapi()
+
     @api.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:
         return RedirectResponse("/console/")
@@ -80,7 +88,7 @@ DESCRIPTION = (
     "callflow's REST API. Every route except `GET /health` and `POST /api/auth/token` "
     'needs `Authorization: Bearer <token>`. Errors are `{"detail": ...}`: one sentence '
     "naming the problem, or (422 from validation) a list of field problems. The live "
-    "socket `/api/ws` is described in the README."
+    "socket `/api/ws` is described in `/asyncapi.json` (AsyncAPI) and in the README."
 )
 
 CONSOLE = Path(__file__).resolve().parent.parent / "web" / "static"

@@ -8,11 +8,7 @@ wrong type gets an ``error`` event naming the problem, and the connection
 stays open. A sign-out of the token or the user closes the socket with code
 4401 (the console then shows the sign-in form instead of reconnecting).
 
-Client -> server: message {session, body, ref}, typing {session},
-presence {presence}, accept {request}, decline {request, reason},
-replay {after}, ping.
-Server -> client: hello, message, ack {ref, id}, typing, presence, offer,
-offer_withdrawn, request, session_opened, session_closed, error, pong.
+Every frame each way, with an example: ``callflow.api.protocol``.
 """
 
 from __future__ import annotations
@@ -24,6 +20,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from callflow.api.frames import FrameError, id_field, optional_id, parse, text_field
+from callflow.api.protocol import CLIENT_TYPES
 from callflow.assist.presence import Presence
 from callflow.assist.service import AssistError
 from callflow.auth import digest
@@ -174,7 +171,8 @@ async def _handle(
     elif kind == "ping":
         await websocket.send_json({"type": "pong", "ref": ref})
     else:
-        raise FrameError(f"unknown event type {shorten(kind)}")
+        accepted = ", ".join(t for t in CLIENT_TYPES if t != "auth")
+        raise FrameError(f"unknown event type {shorten(kind)} (expected one of: {accepted})")
 
 
 async def _error(websocket: WebSocket, ref: object, message: str) -> None:

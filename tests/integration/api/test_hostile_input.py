@@ -101,7 +101,11 @@ async def test_the_api_description_needs_a_sign_in_and_docs_are_off_by_default(
 ) -> None:
     async with httpx.AsyncClient(base_url=base_url(callflow)) as client:
         assert (await client.get("/openapi.json")).status_code == 401
+        assert (await client.get("/asyncapi.json")).status_code == 401
         assert (await client.get("/docs")).status_code == 404
     async with signed_in(callflow, "ann", Role.AGENT) as client:
         document = (await client.get("/openapi.json")).json()
         assert "/api/assist/requests" in document["paths"]
+        socket = (await client.get("/asyncapi.json")).json()
+        sent = socket["channels"]["/api/ws"]["publish"]["message"]["oneOf"]
+        assert {"auth", "message", "accept"} <= {m["name"] for m in sent}
