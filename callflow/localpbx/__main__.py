@@ -25,7 +25,9 @@ def _open(name: str) -> LocalPbx:
 @cli.command()
 def up(
     name: str = NameOption,
-    http_port: int = typer.Option(8080),
+    http_port: int = typer.Option(
+        8080, envvar="CALLFLOW_HTTP__PORT", help="callflow's HTTP port, for the URL shown"
+    ),
     show_passwords: bool = typer.Option(False, help="print the SIP passwords again"),
 ) -> None:
     """Start the instance (if not running) and print how to reach it; SIP

@@ -93,9 +93,10 @@ async def test_localpbx_shows_sip_passwords_when_made_and_then_only_on_request()
     name = f"secrets-{os.getpid()}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLFLOW_")}
 
-    async def localpbx(*args: str) -> str:
+    async def localpbx(*args: str, http_port: str | None = None) -> str:
+        port = {"CALLFLOW_HTTP__PORT": http_port} if http_port else {}
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "callflow.localpbx", *args, "--name", name, env=env,
+            sys.executable, "-m", "callflow.localpbx", *args, "--name", name, env=env | port,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
         out, _ = await asyncio.wait_for(process.communicate(), 60)
@@ -107,8 +108,10 @@ async def test_localpbx_shows_sip_passwords_when_made_and_then_only_on_request()
         pbx = LocalPbx.open(name)
         secret = pbx.config.account_objects()[0].password
         assert secret in first
-        again = await localpbx("up")
+        assert "http://127.0.0.1:8080/console/" in first
+        again = await localpbx("up", http_port="18123")  # the port callflow will listen on
         assert secret not in again and "python -m callflow.localpbx accounts" in again
+        assert "http://127.0.0.1:18123/console/" in again
         assert secret in await localpbx("accounts")
     finally:
         await localpbx("down")
