@@ -7,9 +7,9 @@ Theory of operation
 named), offers the call to a free agent at once, and once that offer has
 left (Asterisk answered the originate) records the interaction, answers and
 puts the caller in the queue's holding bridge while the agent's phone rings
-(an agent's answer waits for the call's lock, so it finds all that done) — or, when
-nobody is logged in and the queue does not take callers then, sends them to
-its empty-queue exit. If anything fails half-way, offers already made are
+(an agent's answer waits for the call's lock, so it finds all that done) —
+or, when nobody is logged in and the queue does not take callers then, sends
+them to its empty-queue exit. If anything fails half-way, offers already made are
 taken back and the call is forgotten before the error goes to the router's
 boundary, which hands the caller back with ``CALLFLOW_RESULT=error``.
 

@@ -25,10 +25,11 @@ REST calls go straight to their paths over HTTP (``ari_http``); the offer's
 originate goes over the event socket where Asterisk takes requests there
 (``ari_socket``). The socket carries only the event types callflow reads:
 an event filter set on every connect drops the rest in Asterisk. The port's
-commands are thin wrappers. ARI answers 404, 409 and 422 when a call races with Asterisk (the
-channel hung up, a snoop channel is not in Stasis yet, a channel already
-moved); those become the port's ``Race`` subclasses, which callers treat as
-outcomes and the bus logs quietly.
+commands are thin wrappers over ``request`` (``ari_commands``). ARI answers
+404, 409 and 422 when a call races with Asterisk (the channel hung up, a
+snoop channel is not in Stasis yet, a channel already moved); those become
+the port's ``Race`` subclasses, which callers treat as outcomes and the bus
+logs quietly.
 
 Credentials travel in an HTTP Basic header of the aiohttp session, never in
 URLs, so they cannot leak into logs.
@@ -50,6 +51,7 @@ import aiohttp
 
 from callflow.settings import AriSettings
 from callflow.tasks import Tasks
+from callflow.telephony.ari_commands import AriCommands
 from callflow.telephony.ari_events import EVENT_TYPES, channel_of, parse_event
 from callflow.telephony.ari_http import (
     RestFailure,
@@ -64,7 +66,6 @@ from callflow.telephony.connection import Backoff, Link, LinkEvent
 from callflow.telephony.port import (
     RACES,
     Bridge,
-    NotFound,
     Race,
     ResyncHook,
     Snapshot,
@@ -83,7 +84,7 @@ AriUnavailable = Unavailable
 AriRace = Race
 
 
-class AriClient:
+class AriClient(AriCommands):
     """A reconnecting ARI client for one Stasis application: the port on Asterisk."""
 
     def __init__(
@@ -96,6 +97,7 @@ class AriClient:
     ) -> None:
         self.settings = settings
         self.app = settings.app
+        self._base = ari_base(settings.url)  # where the REST paths start
         self.link = Link("ARI", log)
         self._backoff = backoff or Backoff()
         self._timeout = request_timeout
@@ -316,8 +318,7 @@ class AriClient:
             if self.socket.ready and (resource, operation) in SOCKET_OPERATIONS:
                 with contextlib.suppress(SocketNotOpen):  # nothing sent: HTTP instead
                     return await self.socket.request(resource, operation, params)
-            base = ari_base(self.settings.url)
-            return await rest(http.session, base, resource, operation, params, json_body)
+            return await rest(http.session, self._base, resource, operation, params, json_body)
         except RestFailure as error:
             raise RACES.get(error.status, TelephonyError)(
                 name, error.status, error.detail
@@ -326,108 +327,3 @@ class AriClient:
             raise Unavailable(name, None, describe_failure(error)) from None
         except ValueError as error:
             raise TelephonyError(name, None, f"answer is not JSON ({error})") from None
-
-    # -- the port's commands ----------------------------------------------------
-
-    async def answer(self, channel_id: str) -> None:
-        await self.request("channels", "answer", channelId=channel_id)
-
-    async def hangup(self, channel_id: str, reason: str = "normal") -> bool:
-        try:
-            await self.request("channels", "hangup", channelId=channel_id, reason=reason)
-        except NotFound:
-            return False
-        return True
-
-    async def originate(
-        self,
-        channel_id: str,
-        endpoint: str,
-        args: list[str],
-        *,
-        caller_id: str | None = None,
-        timeout: int = 30,
-    ) -> None:
-        await self.request(
-            "channels", "originateWithId", channelId=channel_id, endpoint=endpoint,
-            app=self.app, appArgs=",".join(args), callerId=caller_id or None, timeout=timeout,
-        )  # fmt: skip
-
-    async def continue_in_dialplan(
-        self, channel_id: str, context: str | None = None, exten: str | None = None,
-        priority: int | str | None = None,
-    ) -> None:  # fmt: skip
-        number = priority if isinstance(priority, int) else None
-        label = priority if isinstance(priority, str) else None
-        await self.request(
-            "channels", "continueInDialplan", channelId=channel_id, context=context,
-            extension=exten, priority=number, label=label,
-        )  # fmt: skip
-
-    async def set_var(self, channel_id: str, name: str, value: str) -> None:
-        await self.request(
-            "channels", "setChannelVar", channelId=channel_id, variable=name, value=value
-        )
-
-    async def create_bridge(self, bridge_id: str, kind: str, name: str = "") -> None:
-        await self.request(
-            "bridges", "createWithId", bridgeId=bridge_id, type=kind, name=name or None
-        )
-
-    async def destroy_bridge(self, bridge_id: str) -> bool:
-        try:
-            await self.request("bridges", "destroy", bridgeId=bridge_id)
-        except NotFound:
-            return False
-        return True
-
-    async def add_to_bridge(
-        self, bridge_id: str, channel_id: str, *, absorb_dtmf: bool = False
-    ) -> None:
-        await self.request(
-            "bridges", "addChannel", bridgeId=bridge_id, channel=channel_id,
-            absorbDTMF=True if absorb_dtmf else None,
-        )  # fmt: skip
-
-    async def remove_from_bridge(self, bridge_id: str, channel_id: str) -> None:
-        await self.request("bridges", "removeChannel", bridgeId=bridge_id, channel=channel_id)
-
-    async def snoop(
-        self, channel_id: str, snoop_id: str, *, spy: str, whisper: str, args: list[str]
-    ) -> None:
-        await self.request(
-            "channels", "snoopChannelWithId", channelId=channel_id, snoopId=snoop_id,
-            spy=spy, whisper=whisper, app=self.app, appArgs=",".join(args),
-        )  # fmt: skip
-
-    async def bridge_moh(self, bridge_id: str, moh_class: str) -> None:
-        await self.request("bridges", "startMoh", bridgeId=bridge_id, mohClass=moh_class)
-
-    async def start_moh(self, channel_id: str, moh_class: str) -> None:
-        await self.request("channels", "startMoh", channelId=channel_id, mohClass=moh_class)
-
-    async def stop_moh(self, channel_id: str) -> None:
-        await self.request("channels", "stopMoh", channelId=channel_id)
-
-    async def play(self, channel_id: str, media: list[str], playback_id: str | None = None) -> None:
-        await self.request(
-            "channels", "play", channelId=channel_id, media=media, playbackId=playback_id
-        )
-
-    async def stop_playback(self, playback_id: str) -> bool:
-        try:
-            await self.request("playbacks", "stop", playbackId=playback_id)
-        except NotFound:
-            return False
-        return True
-
-    async def send_message(self, endpoint: str, sender: str, body: str) -> None:
-        tech, resource = endpoint.split("/", 1)
-        text: dict[str, Any] = {"from": sender, "body": body}  # "from" is a keyword
-        await self.request(
-            "endpoints", "sendMessageToEndpoint", tech=tech, resource=resource, **text
-        )
-
-    async def endpoints(self) -> dict[str, bool]:
-        found = await self.request("endpoints", "listByTech", tech="PJSIP")
-        return {f"PJSIP/{e['resource']}": e.get("state") == "online" for e in found}
