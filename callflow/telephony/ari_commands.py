@@ -7,6 +7,7 @@ offer's originate) and ``app``; a 404 on a hang-up or a destroy is an answer
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from callflow.telephony.port import NotFound
@@ -14,16 +15,7 @@ from callflow.telephony.port import NotFound
 
 class AriCommands:
     app: str
-
-    async def request(
-        self,
-        resource: str,
-        operation: str,
-        /,
-        json_body: dict[str, Any] | None = None,
-        **params: Any,
-    ) -> Any:
-        raise NotImplementedError
+    request: Callable[..., Awaitable[Any]]  # (resource, operation, **params) -> JSON
 
     async def answer(self, channel_id: str) -> None:
         await self.request("channels", "answer", channelId=channel_id)
