@@ -86,6 +86,7 @@ class App:
             async with asyncio.TaskGroup() as group:
                 ari_task = group.create_task(services.ari.run(), name="ari")
                 services.tasks.spawn(signouts.watch(services.auth, services.hub), "sign-outs")
+                services.tasks.spawn(services.metrics.watch_loop(), "loop-lag")
                 await services.ami.start()
                 log.info(
                     "HTTP API on http://%s:%d", self.settings.http.host, self.settings.http.port

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 import typer
 import uvloop
 
+from callflow import logs
 from callflow.auth import Auth, AuthError
 from callflow.db import migrate
 from callflow.db.engine import Database
@@ -36,13 +37,8 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-    )
-    for noisy in ("aioari", "aioswagger11", "panoramisk", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _logging(level: str, form: str = "text") -> None:
+    logs.configure(level, form)
 
 
 @cli.command()
@@ -51,7 +47,7 @@ def serve() -> None:
     from callflow.app import App
 
     settings = _settings()
-    _logging(settings.log_level)
+    _logging(settings.log_level, settings.log_format)
     try:
         app = App.checked(settings)
     except migrate.NotMigratedError as error:

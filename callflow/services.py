@@ -24,6 +24,7 @@ from callflow.db.engine import Database
 from callflow.directory import DirectoryFile, apply_directory, parse_directory
 from callflow.im.hub import Hub
 from callflow.im.sip_message import SipMessages
+from callflow.metrics import Metrics
 from callflow.routing.admin import RoutingAdmin
 from callflow.routing.agents import AgentFeatures
 from callflow.routing.service import RoutingService
@@ -57,6 +58,7 @@ class Services:
     prompts: PromptLibrary
     voice: VoiceCalls
     phone: PhoneAssist
+    metrics: Metrics
 
 
 async def reload_directory(services: Services) -> DirectoryFile | None:
@@ -114,7 +116,11 @@ def build_services(settings: Settings) -> Services:
         await hub.sign_out(tokens=() if token is None else (token,), user_id=user_id)
 
     auth.sign_out_listeners.append(close_sockets)
-    return Services(
+    metrics = Metrics()
+    events.observers.append(metrics.call_event)
+    assist.request_observers.append(metrics.request_changed)
+    hub.delivery_observers.append(metrics.message_delivered)
+    services = Services(
         settings=settings,
         tasks=tasks,
         db=db,
@@ -135,4 +141,7 @@ def build_services(settings: Settings) -> Services:
         prompts=prompts,
         voice=voice,
         phone=phone,
+        metrics=metrics,
     )
+    metrics.attach(services)
+    return services

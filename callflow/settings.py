@@ -113,6 +113,18 @@ class PhoneSettings(BaseModel):
     voice: str = "en-us"
 
 
+class MetricsSettings(BaseModel):
+    """Prometheus scraping of ``GET /metrics``: off until a token is set;
+    the scraper sends it as ``Authorization: Bearer <token>``."""
+
+    token: SecretStr | None = None
+
+    @field_validator("token")
+    @classmethod
+    def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is None else _strong(value)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -126,8 +138,12 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     auth: AuthSettings = AuthSettings()
     phone: PhoneSettings = PhoneSettings()
+    metrics: MetricsSettings = MetricsSettings()
     directory_file: Path | None = None  # queues, agents, memberships (TOML)
     log_level: str = "INFO"
+    # "text" for people, "json" for log collectors: one object per line, with
+    # the customer call's channel id ("call") on every line about a call
+    log_format: Literal["text", "json"] = "text"
 
     @classmethod
     def settings_customise_sources(

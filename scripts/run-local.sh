@@ -3,17 +3,18 @@
 # SQLite database, and run `callflow serve` in the foreground (Ctrl-C stops
 # callflow and the PBX). Ports and secrets of this local PBX are kept between
 # runs; the SIP accounts and URLs are printed before callflow starts.
+# CALLFLOW_INSTANCE=name (default local) runs another instance beside the first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 
-.venv/bin/python -m callflow.localpbx up --name local
-env_file=$(.venv/bin/python -m callflow.localpbx env-file --name local)
+.venv/bin/python -m callflow.localpbx up --name "${CALLFLOW_INSTANCE:-local}"
+env_file=$(.venv/bin/python -m callflow.localpbx env-file --name "${CALLFLOW_INSTANCE:-local}")
 set -a; . "$env_file"; set +a
 
 export CALLFLOW_DIRECTORY_FILE=${CALLFLOW_DIRECTORY_FILE:-$PWD/docs/directory.example.toml}
 
-stop_pbx() { .venv/bin/python -m callflow.localpbx down --name local; }
+stop_pbx() { .venv/bin/python -m callflow.localpbx down --name "${CALLFLOW_INSTANCE:-local}"; }
 trap stop_pbx EXIT
 .venv/bin/callflow db upgrade
 # first run: users for the web/API (passwords are generated and shown once)
@@ -22,5 +23,6 @@ for spec in admin:admin supervisor:supervisor agent1:agent agent2:agent expert1:
         echo "user ${spec%%:*} exists (new password: scripts/callflow user passwd ${spec%%:*})"
 done
 echo "directory: $CALLFLOW_DIRECTORY_FILE  (queues support=200, sales=201 in the dialplan)"
+echo "metrics:  http://${CALLFLOW_HTTP__HOST:-127.0.0.1}:${CALLFLOW_HTTP__PORT:-8080}/metrics  (bearer token: CALLFLOW_METRICS__TOKEN in $env_file)"
 echo "consoles: http://${CALLFLOW_HTTP__HOST:-127.0.0.1}:${CALLFLOW_HTTP__PORT:-8080}/console/  (agents key ** during a call for the expert menu)"
 .venv/bin/callflow serve

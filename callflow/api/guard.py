@@ -191,7 +191,7 @@ def _json_problem(body: bytes) -> str | None:
 
 
 def _with_headers(send: Send, path: str) -> Send:
-    if path.startswith("/api/") or path == "/health":
+    if path.startswith("/api/") or path in ("/health", "/metrics"):
         extra = API_HEADERS
     elif path == "/docs":  # Swagger UI (public docs only) loads its own assets
         extra = COMMON_HEADERS

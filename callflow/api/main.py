@@ -22,6 +22,7 @@ from callflow.api.routes import (
     directory,
     health,
     interactions,
+    metrics,
     prompts,
     queues,
 )
@@ -42,7 +43,8 @@ def create_api(services: Services) -> FastAPI:
         Guard, auth=services.auth, max_body=services.settings.http.max_body, docs=docs
     )
     install_error_handlers(api)
-    for module in (health, auth, queues, agents, interactions, directory, assist, prompts, ws):
+    routes = (health, auth, queues, agents, interactions, directory, assist, prompts, metrics, ws)
+    for module in routes:
         api.include_router(module.router)
     # The consoles: static pages that hold no data; everything they show
     # comes from the authenticated API and WebSocket.

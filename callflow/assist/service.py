@@ -57,6 +57,8 @@ class AssistService(Offering):
         self.groups: dict[str, GroupConf] = {}
         self.people = People()
         self.requests: dict[int, RequestRun] = {}
+        # told of each request's new state (metrics)
+        self.request_observers: list[Callable[[RequestRun, RequestState], None]] = []
         self._restored = False
         self.presence = Availability(
             store, port, lambda: self.groups, lambda: self.people, lambda: self.notifier,
@@ -131,7 +133,7 @@ class AssistService(Offering):
             expert = self.people.get(row.expert_id or 0)
             if state is RequestState.ACCEPTED and expert is not None and session_id is not None:
                 expert.sessions.add(session_id)
-            self.requests[row.id] = request
+            self._track(request)
         if self.requests:
             log.info("restored %d open assist request(s)", len(self.requests))
 
@@ -177,7 +179,7 @@ class AssistService(Offering):
         request = RequestRun.new(row.id, agent_id, interaction_id, group, mode, first_message)
         request.keep_open = keep_open
         request.created_at = row.created_at
-        self.requests[row.id] = request
+        self._track(request)
         async with request.lock:
             try:
                 await self._dispatch(request)
@@ -186,6 +188,15 @@ class AssistService(Offering):
                 await self._broken(request)
                 raise AssistError(f"request {row.id} could not be offered: {error}", 503) from None
         return request
+
+    def _track(self, request: RequestRun) -> None:
+        self.requests[request.request_id] = request
+
+        def changed(state: RequestState) -> None:
+            for observer in self.request_observers:
+                observer(request, state)
+
+        request.machine.on_change = changed
 
     async def _broken(self, request: RequestRun) -> None:
         """A request whose offers could not be stored: nobody was told; it ends."""

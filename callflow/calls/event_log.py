@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlmodel import col, select
@@ -38,6 +38,7 @@ class EventLog:
         self._writer: asyncio.Task[Any] | None = None
         self._lock = asyncio.Lock()
         self._closed = False
+        self.observers: list[Callable[[LogEntry], None]] = []  # told of every entry
 
     async def record(
         self,
@@ -52,17 +53,18 @@ class EventLog:
         if self._closed:
             log.warning("event %s after shutdown not recorded: %s", kind, detail)
             return
-        self._pending.append(
-            LogEntry(
-                at=utcnow(),
-                kind=kind,
-                channel_id=channel,
-                interaction_id=interaction,
-                queue=queue,
-                agent=agent,
-                detail=detail,
-            )
+        entry = LogEntry(
+            at=utcnow(),
+            kind=kind,
+            channel_id=channel,
+            interaction_id=interaction,
+            queue=queue,
+            agent=agent,
+            detail=detail,
         )
+        self._pending.append(entry)
+        for observer in self.observers:
+            observer(entry)
         log.debug("%s channel=%s queue=%s agent=%s %s", kind, channel, queue, agent, detail)
         if self._writer is None or self._writer.done():
             self._writer = self._tasks.spawn(self._write_loop(), "event-log")

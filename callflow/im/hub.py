@@ -86,6 +86,8 @@ class Hub:
         self._buckets: dict[tuple[int, str], TokenBucket] = {}
         self.usernames: Callable[[int], str | None] = lambda uid: None
         self.sip_relay: Callable[[int, dict[str, Any]], Awaitable[None]] | None = None
+        # told of each message delivered, with the seconds from its arrival
+        self.delivery_observers: list[Callable[[Message, float], None]] = []
         # messages are stored in rounds: one transaction for all posted meanwhile
         self._writer = GroupCommit(db, tasks, self._store, name="messages")
 
@@ -121,6 +123,10 @@ class Hub:
         bucket = self._buckets.setdefault((user_id, kind), TokenBucket(rate, burst))
         if not bucket.allow(time.monotonic()):
             raise ImError(f"too many {kind} events: at most {rate:g} per second (burst {burst:g})")
+
+    @property
+    def connection_count(self) -> int:
+        return sum(len(mine) for mine in self._connections.values())
 
     def tokens(self) -> set[str]:
         """The token digests of every open connection."""
@@ -189,6 +195,7 @@ class Hub:
             raise ImError("message is empty")
         if kind == "text":
             self.limit(user_id, "message")
+        arrived = time.perf_counter()
         post = Message(
             session_id=session_id,
             sender_id=user_id,
@@ -201,6 +208,8 @@ class Hub:
         event = message_event(message, self.usernames(user_id))
         for member in members:
             await self.notify(member, event)
+        for observer in self.delivery_observers:
+            observer(message, time.perf_counter() - arrived)
         return message
 
     async def _store(

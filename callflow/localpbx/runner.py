@@ -3,8 +3,9 @@
 Theory of operation
 -------------------
 ``scripts/provision-asterisk.sh`` installs Asterisk once: either it is on the
-PATH already, or it lives in a Debian chroot under the cache directory. This
-module finds that install, renders ``asterisk-conf/`` into a per-instance
+PATH already, or it lives in a Debian chroot under the cache directory
+(``asterisk-sid`` for 22, ``asterisk-bullseye`` for 16; ``CALLFLOW_ASTERISK=16``
+picks the latter). This module finds that install, renders ``asterisk-conf/`` into a per-instance
 state directory (inside the chroot when there is one, since Asterisk reads
 its files from there), picks free loopback ports and fresh secrets for the
 instance, starts ``asterisk -f`` in its own process group, and waits until
@@ -38,7 +39,7 @@ from callflow.localpbx.render import Account, render_tree
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEMPLATES = REPO_ROOT / "asterisk-conf"
 CACHE_DIR = Path(os.environ.get("CALLFLOW_CACHE_DIR", "/var/cache/callflow"))
-CHROOT_NAME = "asterisk-sid"
+CHROOTS = {"22": "asterisk-sid", "16": "asterisk-bullseye"}
 READY_MARK = ".callflow-ready"
 STATE_BASE = "var/lib/callflow-pbx"
 
@@ -66,16 +67,32 @@ class Install:
         return self.root / inner.lstrip("/")
 
 
-def find_install(cache_dir: Path = CACHE_DIR) -> Install:
-    """The Asterisk the provisioning script left: PATH first, then the chroot."""
-    if shutil.which("asterisk"):
+def wanted_version() -> str:
+    """The Asterisk version asked for: CALLFLOW_ASTERISK (22, the default, or 16)."""
+    version = os.environ.get("CALLFLOW_ASTERISK", "22").strip() or "22"
+    if version not in CHROOTS:
+        raise PbxError(f"CALLFLOW_ASTERISK={version!r}: expected one of {', '.join(CHROOTS)}")
+    return version
+
+
+def find_install(cache_dir: Path = CACHE_DIR, version: str | None = None) -> Install:
+    """The Asterisk the provisioning script left.
+
+    For 22: PATH first, then the sid chroot, then the bullseye chroot (the
+    script's fallback). For 16: the bullseye chroot only.
+    """
+    version = version or wanted_version()
+    names = [CHROOTS[version]] if version == "16" else [CHROOTS["22"], CHROOTS["16"]]
+    chroots = [cache_dir / name for name in names if (cache_dir / name / READY_MARK).exists()]
+    if version != "16" and shutil.which("asterisk"):
         root = Path("/")
-    elif (cache_dir / CHROOT_NAME / READY_MARK).exists():
-        root = cache_dir / CHROOT_NAME
+    elif chroots:
+        root = chroots[0]
     else:
         raise PbxError(
-            "no Asterisk found: not on PATH and no chroot at "
-            f"{cache_dir / CHROOT_NAME}; run scripts/provision-asterisk.sh"
+            f"no Asterisk {version} found (looked in {', '.join(str(cache_dir / n) for n in names)}"
+            f"{' and on PATH' if version != '16' else ''}); "
+            f"run scripts/provision-asterisk.sh {version}"
         )
     candidates = [
         *sorted(root.glob("usr/lib/*/asterisk/modules")),
@@ -112,6 +129,7 @@ class PbxConfig:
     ari_password: str = field(default_factory=new_secret)
     ami_user: str = "callflow"
     ami_secret: str = field(default_factory=new_secret)
+    metrics_token: str = field(default_factory=new_secret)  # Prometheus's scrape of /metrics
     accounts: list[dict[str, str | None]] = field(default_factory=list)
 
     @property
@@ -251,6 +269,7 @@ class LocalPbx:
         env = {
             **self.callflow_env(),
             "CALLFLOW_DB__URL": f"sqlite:///{self.state_dir}/callflow.db",
+            "CALLFLOW_METRICS__TOKEN": config.metrics_token,
         }
         env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
         env_file.chmod(0o600)

@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import logging
 
+from callflow.logs import about_call
 from callflow.routing.agent_state import AgentEvent, AgentState
 from callflow.routing.board import Board
 from callflow.routing.call_state import CallEvent, CallState
@@ -104,6 +105,10 @@ class Acd:
         return plans
 
     async def _offer(self, call: WaitingCall, agent_name: str) -> None:
+        with about_call(call.channel_id):  # the offer may run for another call's event
+            await self._ring(call, agent_name)
+
+    async def _ring(self, call: WaitingCall, agent_name: str) -> None:
         """Ring the agent first; the bookkeeping follows (the caller is waiting)."""
         board = self.board
         agent = board.agents[agent_name]
@@ -127,7 +132,8 @@ class Acd:
             await call.recorded.wait()  # a new caller's row: written meanwhile
             if agent.state is AgentState.RINGING:  # not settled while on its way
                 await board.store.save_agent(agent, offered_at)
-            await board.log("offer", call, agent=agent_name, leg=leg_id)
+            wait = round(offered_at - call.queue_entered_at, 3)
+            await board.log("offer", call, agent=agent_name, leg=leg_id, wait=wait)
             if first:
                 await board.store.update_interaction(call.interaction_id, offered_at=at(offered_at))
         except Unavailable as error:

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from callflow.fsm import StateMachine
+from callflow.logs import AGENT_LEG_PREFIX as AGENT_LEG_PREFIX  # leg ids name their call
 from callflow.routing.agent_state import AgentEvent, AgentState, agent_machine
 from callflow.routing.call_state import CallEvent, CallState, call_machine
 from callflow.routing.strategies import Strategy
 
 HOLD_BRIDGE_PREFIX = "callflow-hold-"
 CALL_BRIDGE_PREFIX = "callflow-call-"
-AGENT_LEG_PREFIX = "callflow-leg-"
 
 
 MAX_WAIT_TIMER, ANNOUNCE_TIMER = "max_wait", "announce"  # on the customer's channel

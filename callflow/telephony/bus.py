@@ -22,6 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from callflow.logs import about_call, call_of
 from callflow.tasks import Tasks
 from callflow.telephony.dispatch import KeyedDispatcher
 from callflow.telephony.port import E, Event, Race, Timer
@@ -52,8 +53,9 @@ class EventBus:
         self.dispatcher.submit(event.key, event)
 
     async def _dispatch(self, event: Event) -> None:
-        for handler in self._handlers.get(type(event), []):
-            await handler(event)
+        with about_call(call_of(event.key)):
+            for handler in self._handlers.get(type(event), []):
+                await handler(event)
 
     @staticmethod
     def _failed(event: Event, error: BaseException) -> None:

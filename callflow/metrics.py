@@ -1,0 +1,252 @@
+"""Prometheus metrics: what operations graph and alert on.
+
+Theory of operation
+-------------------
+Two kinds of figures, both in one registry owned by this object (not the
+library's global one, so two callflows in one test process do not mix):
+
+* **Counters and histograms** move when something happens. They are fed by
+  observers the services already have: the call event log (every queue
+  event of every call), the assist requests' state machines, the message
+  hub's deliveries. No domain module imports this one.
+* **Gauges of the present** (callers waiting, calls in progress, agents by
+  state, open assist requests, sockets, ARI/AMI links) are read from the
+  services' in-memory state when Prometheus scrapes, so they cannot drift.
+
+The event loop's lag is measured by a task that sleeps a fixed interval and
+records how late it woke up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter as Tally
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from callflow import __version__
+from callflow.assist.request_state import OUTCOMES, RequestState
+from callflow.db.models import LogEntry, utcnow
+from callflow.routing.agent_state import AgentState
+from callflow.routing.call_state import CallState
+from callflow.telephony.connection import LinkState
+
+if TYPE_CHECKING:
+    from callflow.assist.runtime import RequestRun
+    from callflow.db.models import Message
+    from callflow.services import Services
+
+QUEUED = (CallState.WAITING, CallState.OFFERING)
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+LOOP_INTERVAL = 0.5  # seconds between two looks at the event loop
+DELAY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+FAST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
+ACCEPT_BUCKETS = (1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600)
+# the call event log's kinds that count, and the counter each one moves
+CALL_EVENTS = {
+    "enterqueue": "entered",
+    "offer": "offers",
+    "ringnoanswer": "rona",
+    "connect": "answered",
+    "abandon": "abandoned",
+    "overflow": "overflowed",
+}
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.calls = {
+            "entered": Counter(
+                "callflow_calls_entered", "Callers who joined a queue", ["queue"], registry=r
+            ),
+            "offers": Counter(
+                "callflow_offers", "Offers of a caller to an agent's phone", ["queue"], registry=r
+            ),
+            "rona": Counter(
+                "callflow_rona",
+                "Offers not answered in the ring time (ring-no-answer)",
+                ["queue"],
+                registry=r,
+            ),
+            "answered": Counter(
+                "callflow_calls_answered", "Callers connected to an agent", ["queue"], registry=r
+            ),
+            "abandoned": Counter(
+                "callflow_calls_abandoned",
+                "Callers who hung up while waiting",
+                ["queue"],
+                registry=r,
+            ),
+            "overflowed": Counter(
+                "callflow_calls_overflowed",
+                "Callers moved to another queue (counted on the queue they left)",
+                ["queue"],
+                registry=r,
+            ),
+        }
+        self.offer_delay = Histogram(
+            "callflow_offer_delay_seconds",
+            "From a caller joining the queue to each offer ringing an agent",
+            ["queue"],
+            buckets=DELAY_BUCKETS,
+            registry=r,
+        )
+        self.answer_wait = Histogram(
+            "callflow_answer_wait_seconds",
+            "From a caller joining the queue to being connected to an agent",
+            ["queue"],
+            buckets=DELAY_BUCKETS,
+            registry=r,
+        )
+        self.assist_requests = Counter(
+            "callflow_assist_requests",
+            "Assist requests by group and outcome (accepted, declined, timed_out, "
+            "cancelled, no_expert)",
+            ["group", "outcome"],
+            registry=r,
+        )
+        self.accept_time = Histogram(
+            "callflow_assist_accept_seconds",
+            "From an assist request to an expert accepting it",
+            ["group"],
+            buckets=ACCEPT_BUCKETS,
+            registry=r,
+        )
+        self.messages = Counter(
+            "callflow_im_messages",
+            "Messages posted in assist sessions, stored and delivered (a request's opening "
+            "question is counted with the request, not here)",
+            ["via"],
+            registry=r,
+        )
+        self.delivery = Histogram(
+            "callflow_im_delivery_seconds",
+            "From a message's arrival to it being stored and queued to every member",
+            buckets=FAST_BUCKETS,
+            registry=r,
+        )
+        self.loop_lag = Histogram(
+            "callflow_event_loop_lag_seconds",
+            f"How late the event loop runs a timer due every {LOOP_INTERVAL} s",
+            buckets=FAST_BUCKETS,
+            registry=r,
+        )
+
+    # -- observers the services call ------------------------------------------------
+
+    def call_event(self, entry: LogEntry) -> None:
+        counter = CALL_EVENTS.get(entry.kind)
+        if counter is None or entry.queue is None:
+            return
+        self.calls[counter].labels(entry.queue).inc()
+        wait = (entry.detail or {}).get("wait")
+        if isinstance(wait, int | float):
+            if entry.kind == "offer":
+                self.offer_delay.labels(entry.queue).observe(wait)
+            elif entry.kind == "connect":
+                self.answer_wait.labels(entry.queue).observe(wait)
+
+    def request_changed(self, request: RequestRun, state: RequestState) -> None:
+        if state not in OUTCOMES:
+            return
+        self.assist_requests.labels(request.group, state.value).inc()
+        if state is RequestState.ACCEPTED and request.created_at is not None:
+            self.accept_time.labels(request.group).observe(_since(request.created_at))
+
+    def message_delivered(self, message: Message, seconds: float) -> None:
+        self.messages.labels(message.via).inc()
+        self.delivery.observe(seconds)
+
+    async def watch_loop(self, interval: float = LOOP_INTERVAL) -> None:
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(interval)
+            self.loop_lag.observe(max(0.0, time.perf_counter() - started - interval))
+
+    # -- the scrape -------------------------------------------------------------------
+
+    def attach(self, services: Services) -> None:
+        """Read the present from ``services`` at every scrape."""
+        self.registry.register(Present(services))
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+# the gauges read at scrape time: name -> (help, label)
+PRESENT = {
+    "callflow_info": ("callflow's version", "version"),
+    "callflow_calls_waiting": ("Callers waiting for an agent (ringing one or not)", "queue"),
+    "callflow_calls_in_progress": ("Callers connected to an agent", "queue"),
+    "callflow_longest_wait_seconds": ("How long the longest-waiting caller has waited", "queue"),
+    "callflow_agents": ("Agents by state", "state"),
+    "callflow_assist_requests_open": ("Assist requests not closed yet, by state", "state"),
+    "callflow_websocket_connections": ("Open console sockets", None),
+    "callflow_link_up": ("1 when the link to Asterisk is connected", "link"),
+}
+
+
+def _gauge(name: str) -> GaugeMetricFamily:
+    text, label = PRESENT[name]
+    return GaugeMetricFamily(name, text, labels=[label] if label else None)
+
+
+class Present(Collector):
+    """Gauges read from the services' memory when Prometheus scrapes."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def collect(self) -> Iterator[Metric]:
+        s = self.services
+        board = s.routing.board
+        info = _gauge("callflow_info")
+        info.add_metric([__version__], 1)
+        yield info
+        waiting, talking, oldest = (
+            _gauge("callflow_calls_waiting"),
+            _gauge("callflow_calls_in_progress"),
+            _gauge("callflow_longest_wait_seconds"),
+        )
+        now = board.now()
+        for name in board.queues:
+            calls = [c for c in board.calls.values() if c.queue == name]
+            queued = [c for c in calls if c.machine.state in QUEUED]
+            waiting.add_metric([name], len(queued))
+            talking.add_metric(
+                [name], sum(1 for c in calls if c.machine.state is CallState.CONNECTED)
+            )
+            oldest.add_metric([name], max((now - c.queue_entered_at for c in queued), default=0))
+        yield from (waiting, talking, oldest)
+        agents = _gauge("callflow_agents")
+        by_state = Tally(a.state for a in board.agents.values())
+        for state in AgentState:
+            agents.add_metric([state.value], by_state[state])
+        yield agents
+        requests = _gauge("callflow_assist_requests_open")
+        open_states = Tally(r.state for r in s.assist.requests.values())
+        for request_state in RequestState:
+            if request_state is not RequestState.CLOSED:
+                requests.add_metric([request_state.value], open_states[request_state])
+        yield requests
+        sockets = _gauge("callflow_websocket_connections")
+        sockets.add_metric([], s.hub.connection_count)
+        yield sockets
+        links = _gauge("callflow_link_up")
+        for name, link in (("ari", s.ari.link), ("ami", s.ami.link)):
+            links.add_metric([name], 1 if link.state is LinkState.CONNECTED else 0)
+        yield links
+
+
+def _since(then: datetime) -> float:
+    if then.tzinfo is None:  # as SQLite gives it back: UTC without a zone
+        then = then.replace(tzinfo=UTC)
+    return max(0.0, (utcnow() - then).total_seconds())
