@@ -11,6 +11,8 @@ scripts/provision-asterisk.sh
 apt_install espeak-ng sox
 # test-only servers: PostgreSQL (the suite also runs callflow on it)
 apt_install postgresql
+# test-only: a real softphone (baresip) as agent and expert beside SIPp
+apt_install baresip-core
 
 pick_python() {
     for candidate in python3.13 python3.12 python3.11 python3; do

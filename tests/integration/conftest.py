@@ -16,6 +16,7 @@ from callflow.localpbx.render import Account
 from callflow.localpbx.runner import LocalPbx, PbxError, free_port
 from callflow.settings import Settings, load_settings
 from tests.harness.ari_probe import AriProbe
+from tests.harness.baresip import Baresip
 from tests.harness.poll import PollTimeout, poll_until
 from tests.harness.rtp import MOH_HZ, write_tone_wav
 from tests.harness.serve import ServeProcess
@@ -59,6 +60,9 @@ def expert_port(name: str) -> int:
     return AGENT_PORT_BASE + 20 + EXPERTS.index(name)
 
 
+SOFTPHONES = {"sa1": "agent", "se1": "expert"}
+
+
 def _accounts() -> list[Account]:
     accounts = [
         Account(
@@ -78,7 +82,17 @@ def _accounts() -> list[Account]:
         )
         for name in EXPERTS
     ]
-    return [*accounts, Account("a5", "agent", f"pw-a5-{secrets.token_hex(8)}"), *experts]
+    # real softphones (baresip) that register: no fixed contact
+    softphones = [
+        Account(name, kind, f"pw-{name}-{secrets.token_hex(8)}")
+        for name, kind in SOFTPHONES.items()
+    ]
+    return [
+        *accounts,
+        Account("a5", "agent", f"pw-a5-{secrets.token_hex(8)}"),
+        *experts,
+        *softphones,
+    ]
 
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "tmp"
@@ -200,3 +214,25 @@ async def sipp(pbx: LocalPbx, tmp_path: Path) -> AsyncIterator[Sipp]:
     runner = Sipp(pbx.config.sip_port, tmp_path, base_port=base)
     yield runner
     await runner.close()
+
+
+Softphone = Callable[..., Awaitable[Baresip]]
+
+
+@pytest.fixture
+async def softphone(pbx: LocalPbx, tmp_path: Path) -> AsyncIterator[Softphone]:
+    """Start a baresip softphone registered as one of ``SOFTPHONES``."""
+    phones: list[Baresip] = []
+
+    async def start(name: str, *, tone_hz: int = 440) -> Baresip:
+        account = next(a for a in pbx.config.account_objects() if a.name == name)
+        phone = Baresip(
+            name, account.password, pbx.config.sip_port, tmp_path / f"baresip-{name}", tone_hz
+        )
+        phones.append(phone)
+        await phone.start()
+        return phone
+
+    yield start
+    for phone in phones:
+        await phone.close()
