@@ -14,7 +14,11 @@ from tests.harness.poll import poll_until
 
 
 def command_env(env: dict[str, str]) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("CALLFLOW_")}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CALLFLOW_") or k == "CALLFLOW_ASTERISK"  # which PBX, not a setting
+    }
     return {**base, **env}
 
 

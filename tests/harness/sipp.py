@@ -62,12 +62,17 @@ class SippCall:
 class Sipp:
     """Starts SIPp peers (customers, agents, experts) against one PBX."""
 
-    def __init__(self, pbx_sip_port: int, workdir: Path, base_port: int) -> None:
+    def __init__(
+        self, pbx_sip_port: int, workdir: Path, base_port: int, *, min_talk_ms: int = 0
+    ) -> None:
         if shutil.which("sipp") is None:
             raise RuntimeError("sipp is not installed: run scripts/provision-asterisk.sh")
         self.target = f"127.0.0.1:{pbx_sip_port}"
         self.workdir = workdir
         self.base_port = base_port
+        # an agent who hangs up sooner than this may do so before the PBX has
+        # connected the caller (Asterisk 16 runs channel commands up to 200 ms late)
+        self.min_talk_ms = min_talk_ms
         self.running: list[SippCall] = []
         self.peers: list[RtpPeer] = []
 
@@ -150,6 +155,7 @@ class Sipp:
             return await self.start(
                 "agent_ignores.xml", calls=calls, uas_port=port, timeout_s=timeout_s
             )
+        talk_ms = max(talk_ms, self.min_talk_ms) if talk_ms > 0 else 0
         values = {
             "RING_MS": str(ring_ms), "TALK_MS": str(talk_ms),
             "HANGUP_JUMP": '  <nop next="hangup"/>' if talk_ms > 0 else "",

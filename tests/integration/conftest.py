@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -208,10 +209,33 @@ async def serve(callflow_env: dict[str, str], tmp_path: Path) -> AsyncIterator[S
     await process.stop()
 
 
+@pytest.fixture(scope="session")
+def asterisk_version(pbx: LocalPbx) -> tuple[int, int]:
+    """(major, minor) of the Asterisk under test (CALLFLOW_ASTERISK picks it)."""
+    info = pbx.ari_get("asterisk/info")
+    assert isinstance(info, dict)
+    major, minor, *_ = (int(part) for part in re.findall(r"\d+", info["system"]["version"]))
+    return major, minor
+
+
+# Asterisk 16's Stasis looks at a silent channel's commands every 200 ms
+# (res_stasis' MAX_WAIT_MS; later versions wake at once): answering,
+# holding and connecting a caller can take 0.6 s longer there.
+SLOW_STASIS_TALK_MS = 1500
+
+
 @pytest.fixture
-async def sipp(pbx: LocalPbx, tmp_path: Path) -> AsyncIterator[Sipp]:
+async def sipp(
+    pbx: LocalPbx, tmp_path: Path, asterisk_version: tuple[int, int]
+) -> AsyncIterator[Sipp]:
     base = 21000 + (os.getpid() % 3) * 3000
-    runner = Sipp(pbx.config.sip_port, tmp_path, base_port=base)
+    slow = asterisk_version < (18, 0)
+    runner = Sipp(
+        pbx.config.sip_port,
+        tmp_path,
+        base_port=base,
+        min_talk_ms=SLOW_STASIS_TALK_MS if slow else 0,
+    )
     yield runner
     await runner.close()
 

@@ -26,8 +26,10 @@ async def test_the_application_receives_only_the_event_types_callflow_reads(
 
 
 async def test_an_originate_over_the_event_socket_fails_as_it_would_over_http(
-    callflow: App,
+    callflow: App, asterisk_version: tuple[int, int]
 ) -> None:
+    if asterisk_version < (20, 14):
+        pytest.skip("ARI requests on the event socket came with Asterisk 20.14, 21.9 and 22.4")
     ari = callflow.services.ari
     await poll_until(
         lambda: _socket_ready(callflow), message="Asterisk takes requests on the socket"

@@ -92,6 +92,7 @@ async def test_localpbx_shows_sip_passwords_when_made_and_then_only_on_request()
 
     name = f"secrets-{os.getpid()}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLFLOW_")}
+    env |= {k: v for k, v in os.environ.items() if k == "CALLFLOW_ASTERISK"}
 
     async def localpbx(*args: str, http_port: str | None = None) -> str:
         port = {"CALLFLOW_HTTP__PORT": http_port} if http_port else {}
