@@ -121,6 +121,7 @@ class RtpPeer(asyncio.DatagramProtocol):
     _ssrc: int = 0
     _sending_digit: bool = False
     last_key_at: float = 0.0  # when the last key's end packets left
+    received: int = 0  # packets from the PBX so far
 
     @classmethod
     async def open(cls, name: str, tone: float | None = None) -> RtpPeer:
@@ -138,6 +139,7 @@ class RtpPeer(asyncio.DatagramProtocol):
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.received += 1
         if self.remote != addr:  # symmetric RTP: answer where Asterisk sends from
             self.start(addr[1], addr[0])
         if len(data) > 12 and data[1] & 0x7F == PCMU:

@@ -228,12 +228,18 @@ class MediaPhone:
         return [words[1:] for words in lines if words and words[0] == kind]
 
     async def connected(self, timeout: float = 20) -> None:
-        """Wait for Asterisk's first audio packet (the peer then answers it)."""
-        await poll_until(
-            lambda: self.rtp.remote is not None,
-            timeout=timeout,
-            message=f"{self.rtp.name}'s call up",
-        )
+        """Once the call is set up, send audio to the PBX's port from its SDP
+        (as a phone does: Asterisk 16 with symmetric RTP sends nothing before
+        it has heard the phone), then wait for the PBX's first packet."""
+        before = self.rtp.received
+
+        def up() -> bool:
+            ports = self.log_lines("rtp")
+            if ports and self.rtp.remote is None:
+                self.rtp.start(int(ports[-1][0]))
+            return self.rtp.received > before or (before > 0 and self.rtp.remote is not None)
+
+        await poll_until(up, timeout=timeout, message=f"{self.rtp.name}'s call up")
 
     async def finished(self, timeout: float = 30) -> None:
         """Let SIPp finish its call and exit, then check that the call ended by

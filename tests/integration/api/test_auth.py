@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+
 import httpx
+from pydantic import SecretStr
 
 from callflow.app import App
 from callflow.db.models import Role
+from callflow.settings import MetricsSettings, Settings
 from tests.integration.api.helpers import base_url, signed_in
 from tests.integration.conftest import StartCallflow
 
@@ -13,8 +17,10 @@ PUBLIC = {"/health", "/api/auth/token"}
 
 
 async def test_every_route_except_health_and_sign_in_refuses_anonymous_callers(
-    callflow: App,
+    start_callflow: StartCallflow, settings: Settings
 ) -> None:
+    settings.metrics = MetricsSettings(token=SecretStr("scrape-" + secrets.token_urlsafe(16)))
+    callflow = await start_callflow()  # with /metrics on: it too needs its token
     paths = callflow.api.openapi()["paths"]
     routes = [
         (method.upper(), path)
