@@ -15,6 +15,19 @@ from callflow.telephony.ami import AmiClient
 from callflow.telephony.connection import Backoff
 
 MIN_ASTERISK = (16, 0)
+TESTED_MAJORS = (16, 22)  # the suite runs on Debian's 16 (bullseye) and 22 (unstable)
+# what an older Asterisk does differently
+SLOW_STASIS = (
+    "channel commands may wait up to 200 ms (Stasis polls a silent channel), "
+    "so answering, holding and connecting a caller take up to about 0.6 s longer"
+)
+HTTP_ONLY = "ARI requests go over HTTP (the event socket takes them from 20.14, 21.9, 22.4)"
+
+
+def takes_socket_requests(version: tuple[int, int]) -> bool:
+    """Does this Asterisk run ARI requests sent on the event socket?"""
+    first = {20: (20, 14), 21: (21, 9), 22: (22, 4)}.get(version[0])
+    return version[0] > 22 or (first is not None and version >= first)
 
 
 class Verdict(enum.Enum):
@@ -49,13 +62,7 @@ async def run_checks(settings: Settings, timeout: float = 5.0) -> list[Check]:
     else:
         checks.append(Check("ARI", Verdict.OK, f"{url} answers, user {settings.ari.user} accepted"))
         version = str(probe["info"].get("system", {}).get("version", "?"))
-        parsed = parse_version(version)
-        if parsed is None or parsed < MIN_ASTERISK:
-            checks.append(
-                Check("version", Verdict.FAIL, f"Asterisk {version}; callflow needs 16 or newer")
-            )
-        else:
-            checks.append(Check("version", Verdict.OK, f"Asterisk {version}"))
+        checks.append(version_check(version))
         if probe["app_connected"]:
             checks.append(
                 Check(
@@ -76,6 +83,22 @@ async def run_checks(settings: Settings, timeout: float = 5.0) -> list[Check]:
     checks += await _ami_checks(settings, timeout)
     checks.append(_database_check(settings))
     return checks
+
+
+def version_check(version: str) -> Check:
+    """Refuse what callflow cannot run on; say what an older version does differently."""
+    parsed = parse_version(version)
+    if parsed is None or parsed < MIN_ASTERISK:
+        return Check("version", Verdict.FAIL, f"Asterisk {version}; callflow needs 16 or newer")
+    notes = [SLOW_STASIS] if parsed < (18, 0) else []
+    if not takes_socket_requests(parsed):
+        notes.append(HTTP_ONLY)
+    if parsed[0] not in TESTED_MAJORS:
+        tested = " and ".join(str(m) for m in TESTED_MAJORS)
+        notes.insert(0, f"untested version (callflow's suite runs on {tested})")
+        return Check("version", Verdict.WARN, f"Asterisk {version}: " + "; ".join(notes))
+    detail = f"Asterisk {version}" + (f" (works; {'; '.join(notes)})" if notes else "")
+    return Check("version", Verdict.OK, detail)
 
 
 async def _ami_checks(settings: Settings, timeout: float) -> list[Check]:

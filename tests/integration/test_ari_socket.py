@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from callflow.app import App
+from callflow.doctor import takes_socket_requests
 from callflow.telephony.ari_events import EVENT_TYPES
 from callflow.telephony.port import TelephonyError
 from tests.harness.ari_probe import AriProbe
@@ -28,7 +29,7 @@ async def test_the_application_receives_only_the_event_types_callflow_reads(
 async def test_an_originate_over_the_event_socket_fails_as_it_would_over_http(
     callflow: App, asterisk_version: tuple[int, int]
 ) -> None:
-    if asterisk_version < (20, 14):
+    if not takes_socket_requests(asterisk_version):
         pytest.skip("ARI requests on the event socket came with Asterisk 20.14, 21.9 and 22.4")
     ari = callflow.services.ari
     await poll_until(
