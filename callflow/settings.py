@@ -122,7 +122,9 @@ class MetricsSettings(BaseModel):
     @field_validator("token")
     @classmethod
     def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
-        return None if value is None else _strong(value)
+        if value is None or not value.get_secret_value():
+            return None  # empty: off (a compose file passes "" when unset)
+        return _strong(value)
 
 
 class Settings(BaseSettings):

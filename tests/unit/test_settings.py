@@ -47,6 +47,8 @@ def test_missing_secrets_are_named_with_their_variables() -> None:
         ("CALLFLOW_HTTP__PORT", "eighty", "setting http.port (CALLFLOW_HTTP__PORT)"),
         ("CALLFLOW_DB__URL", "mysql://x", "must be a sqlite:// or postgresql:// URL"),
         ("CALLFLOW_ARI__APP", "my app", "setting ari.app"),
+        ("CALLFLOW_METRICS__TOKEN", "short", "setting metrics.token (CALLFLOW_METRICS__TOKEN)"),
+        ("CALLFLOW_LOG_FORMAT", "xml", "setting log_format (CALLFLOW_LOG_FORMAT)"),
     ],
 )
 def test_invalid_values_are_refused_naming_the_setting(
@@ -80,3 +82,9 @@ def test_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CALLFLOW_CONFIG", "/nonexistent/callflow.toml")
     with pytest.raises(SettingsError, match=r"/nonexistent/callflow\.toml"):
         load_settings()
+
+
+def test_an_empty_metrics_token_turns_the_scrape_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in {**GOOD, "CALLFLOW_METRICS__TOKEN": ""}.items():
+        monkeypatch.setenv(key, value)
+    assert load_settings().metrics.token is None
