@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator
 
 from callflow.api.frames import MAX_ID
 from callflow.db.models import Role, User
@@ -67,6 +69,20 @@ StaffUser = Annotated[User, Depends(require(Role.SUPERVISOR, Role.ADMIN))]
 
 
 Id = Annotated[int, Path(ge=1, le=MAX_ID, description="an id (1 .. 2^63-1)")]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A time without a zone is taken as UTC (every time callflow shows is UTC)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+Since = Annotated[
+    datetime | None,
+    AfterValidator(_utc),
+    Query(description="ISO 8601 time; without a zone it is taken as UTC"),
+]
 
 
 def is_staff(user: User) -> bool:

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from callflow.localpbx.runner import LocalPbx
+from tests.harness.db_rows import rows
 from tests.harness.poll import PollTimeout, poll_until
 from tests.harness.sipp import Sipp
 
 
 async def main(digits: str) -> int:
-    pbx = LocalPbx.open("local")
-    db_path = os.environ["CALLFLOW_DB__URL"].removeprefix("sqlite:///")
+    pbx = LocalPbx.open(os.environ.get("CALLFLOW_INSTANCE", "local"))
+    db_url = os.environ["CALLFLOW_DB__URL"]
 
-    def last_event() -> tuple[str, str] | None:
-        with sqlite3.connect(db_path) as db:
-            row = db.execute("SELECT kind, detail FROM event_log ORDER BY id DESC LIMIT 1")
-            return row.fetchone()  # type: ignore[no-any-return]
+    def last_event() -> tuple[Any, ...] | None:
+        found = rows(db_url, "SELECT kind, detail FROM event_log ORDER BY id DESC LIMIT 1")
+        return found[0] if found else None
 
     before = last_event()
     with tempfile.TemporaryDirectory() as tmp:

@@ -80,7 +80,7 @@ class TempPostgres:
         )
         return f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/postgres"
 
-    def create_database(self, name: str) -> str:
+    def create_database(self, name: str, template: str | None = None) -> str:
         import psycopg
 
         with psycopg.connect(
@@ -88,7 +88,8 @@ class TempPostgres:
             f"password={self.password} dbname=postgres",
             autocommit=True,
         ) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
+            copy = f' TEMPLATE "{template}"' if template else ""
+            connection.execute(f'CREATE DATABASE "{name}"{copy}')
         return f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
+from tests.harness.db_rows import rows
 from tests.harness.poll import poll_until
 from tests.harness.serve import ServeProcess
 from tests.harness.sipp import Sipp
 
 
 def _channels(env: dict[str, str]) -> list[str]:
-    path = env["CALLFLOW_DB__URL"].removeprefix("sqlite:///")
-    with sqlite3.connect(path) as db:
-        rows = db.execute("SELECT channel_id FROM event_log WHERE kind = 'digits_collected'")
-        return [row[0] for row in rows]
+    sql = "SELECT channel_id FROM event_log WHERE kind = 'digits_collected'"
+    return [row[0] for row in rows(env["CALLFLOW_DB__URL"], sql)]
 
 
 async def test_json_logs_carry_the_call_id_on_every_line_about_the_call(

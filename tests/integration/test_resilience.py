@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 
 from callflow.localpbx.runner import LocalPbx
 from tests.harness.ari_probe import AriProbe
+from tests.harness.db_rows import rows
 from tests.harness.poll import poll_until
 from tests.harness.serve import ServeProcess
 from tests.harness.sipp import Sipp
 
 
 def _kinds(env: dict[str, str]) -> list[str]:
-    path = env["CALLFLOW_DB__URL"].removeprefix("sqlite:///")
-    with sqlite3.connect(path) as db:
-        return [row[0] for row in db.execute("SELECT kind FROM event_log ORDER BY id")]
+    return [
+        row[0] for row in rows(env["CALLFLOW_DB__URL"], "SELECT kind FROM event_log ORDER BY id")
+    ]
 
 
 async def test_serve_reconnects_after_asterisk_restart_and_takes_the_next_call(

@@ -20,6 +20,7 @@ from callflow.api.deps import (
     CurrentUser,
     Id,
     ServicesDep,
+    Since,
     StaffUser,
     is_staff,
 )
@@ -130,7 +131,7 @@ class GroupFigures(BaseModel):
 
 @router.get("/api/groups/figures")
 async def group_figures(
-    user: StaffUser, services: ServicesDep, since: datetime | None = None
+    user: StaffUser, services: ServicesDep, since: Since = None
 ) -> list[GroupFigures]:
     """Live (experts available, requests waiting) and history since ``since``
     (default: today, UTC) per expert group."""

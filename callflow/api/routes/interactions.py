@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from callflow.api.deps import CurrentUser, Id, ServicesDep, is_staff
+from callflow.api.deps import CurrentUser, Id, ServicesDep, Since, is_staff
 from callflow.db.models import AssistRequest, ImSession, Interaction
 
 router = APIRouter(prefix="/api/interactions", tags=["interactions"])
@@ -59,7 +59,7 @@ async def list_interactions(
     user: CurrentUser,
     services: ServicesDep,
     queue: str | None = None,
-    since: datetime | None = None,
+    since: Since = None,
     limit: int = Query(100, ge=1, le=1000),
 ) -> InteractionList:
     query = select(Interaction).order_by(col(Interaction.id).desc()).limit(limit)

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from callflow.db.models.routing import NAME_PATTERN
-
-
-def _when(index: bool = False, nullable: bool = True) -> Column[datetime]:
-    return Column(DateTime(timezone=True), nullable=nullable, index=index)
+from callflow.db.models.types import when as _when
 
 
 class ExpertGroupBase(SQLModel):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
+
+from callflow.db.models.types import when
 
 
 class Role(enum.StrEnum):
@@ -27,9 +28,7 @@ class User(SQLModel, table=True):
         default=None, max_length=80, schema_extra={"pattern": r"^PJSIP/[A-Za-z0-9_.+-]+$"}
     )
     presence: str = Field(default="available", max_length=20)  # as chosen by the user
-    idle_since: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
+    idle_since: datetime | None = Field(default=None, sa_column=when())
 
 
 class AuthToken(SQLModel, table=True):
@@ -40,4 +39,4 @@ class AuthToken(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True, index=True)
     user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", index=True)
-    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=when(nullable=False))

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from callflow.db.models.types import when
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 TARGET_PATTERN = r"^(queue:[a-z0-9][a-z0-9_-]{0,39}|[A-Za-z0-9_-]+,[^,\s]+,[0-9A-Za-z_-]+)$"
 
 
 def _when(index: bool = False) -> Column[datetime]:
-    return Column(DateTime(timezone=True), nullable=True, index=index)
+    return when(index=index)
 
 
 class QueueBase(SQLModel):
@@ -73,9 +75,7 @@ class Interaction(SQLModel, table=True):
     dialed: str = Field(default="", max_length=80)
     queue: str = Field(max_length=40, index=True)
     priority: int = 0
-    entered_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
-    )
+    entered_at: datetime = Field(sa_column=when(nullable=False, index=True))
     offered_at: datetime | None = Field(default=None, sa_column=_when())
     answered_at: datetime | None = Field(default=None, sa_column=_when())
     ended_at: datetime | None = Field(default=None, sa_column=_when(index=True))

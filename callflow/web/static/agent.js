@@ -60,7 +60,7 @@ export function agentView(main, api, me, live) {
     }
     callInfo.replaceChildren();
     if (!call) { callInfo.append(h("dd", { class: "muted" }, "No call")); return; }
-    const entered = Date.parse(call.entered_at + "Z"), answered = Date.parse(call.answered_at + "Z");
+    const entered = Date.parse(call.entered_at), answered = Date.parse(call.answered_at);  // UTC with its zone
     for (const [term, value] of [
       ["Caller", `${call.caller_name || ""} ${call.caller_number}`.trim()],
       ["Queue", call.queue],

@@ -33,7 +33,7 @@ export function supervisorView(main, api) {
       areas.requests.replaceChildren(table("Open assist requests",
         ["Request", "Agent", "Group", "Mode", "State", "Age"],
         open.map((r) => [`#${r.id}`, r.agent, r.group, r.mode, r.state,
-                         seconds((Date.now() - Date.parse(r.created_at + "Z")) / 1000)])));
+                         seconds((Date.now() - Date.parse(r.created_at)) / 1000)])));
       areas.experts.replaceChildren(table("Expert figures today",
         ["Group", "Available", "Offers", "Acceptance", "Median time to accept"],
         groups.map((g) => [g.group, g.available_experts, g.offers, percent(g.acceptance_rate),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import select
 
@@ -11,6 +11,7 @@ from callflow.db.engine import Database
 from callflow.db.models import Agent
 from callflow.directory import apply_directory, parse_directory
 from tests.harness.ari_probe import AriProbe
+from tests.harness.db_rows import rows
 from tests.harness.poll import poll_until
 from tests.harness.serve import ServeProcess
 from tests.harness.sipp import Sipp
@@ -18,12 +19,11 @@ from tests.integration.conftest import agent_port
 from tests.integration.routing.helpers import directory
 
 
-def _rows(env: dict[str, str]) -> list[tuple[str, str | None, str | None, str | None]]:
-    path = env["CALLFLOW_DB__URL"].removeprefix("sqlite:///")
-    with sqlite3.connect(path) as db:
-        return db.execute(
-            "SELECT caller_number, agent, outcome, answered_at FROM interaction ORDER BY id"
-        ).fetchall()
+def _rows(env: dict[str, str]) -> list[tuple[Any, ...]]:
+    return rows(
+        env["CALLFLOW_DB__URL"],
+        "SELECT caller_number, agent, outcome, answered_at FROM interaction ORDER BY id",
+    )
 
 
 async def _prepare(env: dict[str, str], tmp_path: Path, text: str, available: list[str]) -> None:
