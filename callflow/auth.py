@@ -193,6 +193,9 @@ class Auth:
             self._waiting -= 1
 
     async def _sign_in(self, username: str, password: str) -> tuple[User, str] | None:
+        if "\x00" in username:  # no user has one (PostgreSQL text cannot hold it)
+            await _off_loop(_verify_unknown, password)
+            return None
         async with self.db.session() as session:
             user = (await session.exec(select(User).where(User.username == username))).first()
             if user is None or not user.active or not user.password_hash.startswith("$"):

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # README command 2: the whole test suite (lint, types, unit, integration with
-# a real Asterisk and SIPp), on both Asterisk versions callflow supports:
-#   everything on Asterisk 22, then the integration tests again on Asterisk 16.
+# a real Asterisk and SIPp), on both Asterisk versions and both stores:
+#   everything on Asterisk 22 with SQLite, then the integration tests again
+#   on Asterisk 16 with PostgreSQL.
 #
 #   scripts/test.sh [--asterisk 22|16|22,16] [pytest arguments]
 #
-# With pytest arguments, those tests run on each version asked for.
+# With pytest arguments, those tests run on each version asked for. A single
+# version runs on SQLite unless CALLFLOW_TEST_DB=postgresql says otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 versions=22,16
@@ -30,9 +32,11 @@ for version in "${wanted[@]}"; do
     args=("$@")
     # unit and flow tests touch no PBX: once is enough
     if [ $# -eq 0 ] && [ "$version" = 16 ] && [ "${#wanted[@]}" -gt 1 ]; then args=(tests/integration); fi
-    echo "== pytest on Asterisk $version"
+    db=${CALLFLOW_TEST_DB:-sqlite}
+    if [ "$version" = 16 ] && [ "${#wanted[@]}" -gt 1 ]; then db=postgresql; fi
+    echo "== pytest on Asterisk $version with $db"
     started=$SECONDS
-    CALLFLOW_ASTERISK=$version .venv/bin/python -m pytest "${args[@]}" || status=1
-    echo "== Asterisk $version: $((SECONDS - started)) s"
+    CALLFLOW_ASTERISK=$version CALLFLOW_TEST_DB=$db .venv/bin/python -m pytest "${args[@]}" || status=1
+    echo "== Asterisk $version with $db: $((SECONDS - started)) s"
 done
 exit $status

@@ -68,7 +68,7 @@ AdminUser = Annotated[User, Depends(require(Role.ADMIN))]
 StaffUser = Annotated[User, Depends(require(Role.SUPERVISOR, Role.ADMIN))]
 
 
-Id = Annotated[int, Path(ge=1, le=MAX_ID, description="an id (1 .. 2^63-1)")]
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="an id (1 .. 2^31-1)")]
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -3,7 +3,8 @@
 A frame is a JSON object of text at most ``MAX_FRAME`` bytes (Uvicorn closes
 the socket on frames over ``TRANSPORT_MAX`` with 1009 before they are read in
 full). ``NaN``/``Infinity`` are not JSON and are refused; ids are whole numbers
-that fit the database (1 .. 2^63-1). A ``FrameError`` names the field and the
+that fit the database (1 .. 2^31-1), and text holds no NUL character
+(PostgreSQL's text cannot). A ``FrameError`` names the field and the
 type it expects; the socket answers it with an ``error`` frame and stays open.
 """
 
@@ -16,7 +17,7 @@ from callflow.text import shorten
 
 MAX_FRAME = 16 * 1024  # bytes of one client frame
 TRANSPORT_MAX = 32 * 1024  # larger frames close the socket (1009) unread
-MAX_ID = 2**63 - 1  # the database's integer ids
+MAX_ID = 2**31 - 1  # the database's integer ids (32-bit on PostgreSQL)
 
 
 class FrameError(ValueError):
@@ -28,9 +29,22 @@ def _no_constant(name: str) -> Any:
 
 
 def strict_loads(text: str | bytes) -> Any:
-    """``json.loads`` refusing NaN and Infinity (FrameError, a ValueError);
-    RecursionError for nesting too deep."""
-    return json.loads(text, parse_constant=_no_constant)
+    """``json.loads`` refusing NaN, Infinity and text with NUL characters
+    (FrameError, a ValueError); RecursionError for nesting too deep."""
+    value = json.loads(text, parse_constant=_no_constant)
+    if _has_nul(value):
+        raise FrameError("text may not contain the NUL character (\\u0000)")
+    return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def parse(frame: str | bytes | None) -> dict[str, Any]:
@@ -51,7 +65,7 @@ def parse(frame: str | bytes | None) -> dict[str, Any]:
 
 
 def id_field(event: dict[str, Any], name: str) -> int:
-    """A required id: a whole number from 1 to 2^63-1."""
+    """A required id: a whole number from 1 to 2^31-1."""
     if name not in event:
         raise FrameError(f"field {name!r} is missing (a whole number)")
     value = event[name]

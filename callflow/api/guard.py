@@ -65,6 +65,9 @@ class Guard:
             return
         path: str = scope["path"]
         send = _with_headers(send, path)
+        if "\x00" in path or b"%00" in scope.get("query_string", b"").lower():
+            await _answer(send, 400, "the URL contains a NUL character (%00)")
+            return
         if self._needs_token(path):
             user = await self._user(scope)
             if user is None:

@@ -54,7 +54,7 @@ FRAMES: tuple[Frame, ...] = (
     Frame("error", "server", "A frame was refused; the sentence names the field and the type "
           "it expects. The socket stays open.",
           {"type": "error", "ref": "m1",
-           "error": "field 'session' must be a whole number from 1 to 9223372036854775807, "
+           "error": "field 'session' must be a whole number from 1 to 2147483647, "
                     "not 'seven'"}),
     Frame("pong", "server", "The answer to a ping.", {"type": "pong", "ref": 3}),
     Frame("message", "server", "A message in one of your sessions (yours too, as stored), live "

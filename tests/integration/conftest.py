@@ -159,7 +159,7 @@ _databases = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[TempPostgres | None]:
+def postgres_server() -> Iterator[TempPostgres | None]:
     """A PostgreSQL cluster for the session (only when CALLFLOW_TEST_DB=postgresql)."""
     if TEST_DB == "sqlite":
         yield None
@@ -176,13 +176,15 @@ def postgres() -> Iterator[TempPostgres | None]:
 
 
 @pytest.fixture
-def callflow_env(pbx: LocalPbx, tmp_path: Path, postgres: TempPostgres | None) -> dict[str, str]:
+def callflow_env(
+    pbx: LocalPbx, tmp_path: Path, postgres_server: TempPostgres | None
+) -> dict[str, str]:
     """Environment for a callflow process against the test PBX, DB migrated."""
-    if postgres is None:
+    if postgres_server is None:
         db_url = f"sqlite:///{tmp_path}/callflow.db"
         migrate.upgrade(db_url)
     else:
-        db_url = postgres.create_database(f"test_{next(_databases)}", template=TEMPLATE_DB)
+        db_url = postgres_server.create_database(f"test_{next(_databases)}", template=TEMPLATE_DB)
     return {
         **pbx.callflow_env(),
         "CALLFLOW_DB__URL": db_url,

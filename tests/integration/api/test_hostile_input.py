@@ -12,7 +12,7 @@ from callflow.app import App
 from callflow.db.models import Role
 from tests.integration.api.helpers import base_url, signed_in
 
-BIG = 2**63  # one past the database's largest id
+BIG = 2**31  # one past the database's largest id (32-bit on PostgreSQL)
 
 
 async def test_an_anonymous_huge_body_gets_401_before_it_is_read(callflow: App) -> None:
@@ -109,3 +109,20 @@ async def test_the_api_description_needs_a_sign_in_and_docs_are_off_by_default(
         socket = (await client.get("/asyncapi.json")).json()
         sent = socket["channels"]["/api/ws"]["publish"]["message"]["oneOf"]
         assert {"auth", "message", "accept"} <= {m["name"] for m in sent}
+
+
+async def test_the_nul_character_is_refused_wherever_text_comes_in(callflow: App) -> None:
+    """PostgreSQL's text cannot hold NUL: refused at the door on every store."""
+    async with signed_in(callflow, "adm", Role.ADMIN) as client:
+        body = await client.post("/api/queues", json={"name": "q1", "moh_class": "a\x00b"})
+        assert body.status_code == 422, body.text
+        assert "NUL character" in body.json()["detail"]
+        url = await client.get("/api/interactions", params={"queue": "sup\x00port"})
+        assert url.status_code == 400, url.text
+        assert "NUL character" in url.json()["detail"]
+    async with httpx.AsyncClient(base_url=base_url(callflow), timeout=10) as anonymous:
+        sign_in = await anonymous.post(
+            "/api/auth/token", data={"username": "adm\x00", "password": "whatever-123"}
+        )
+        assert sign_in.status_code == 401
+        assert sign_in.json()["detail"] == "wrong user name or password"
