@@ -35,6 +35,8 @@ class App:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.services: Services = build_services(settings)
+        self.fenced = False  # lost the active role to another node
+        self._ari_task: asyncio.Task[None] | None = None
         self.api = create_api(self.services)
         self.server = uvicorn.Server(
             uvicorn.Config(
@@ -78,29 +80,66 @@ class App:
             )
 
     async def run(self) -> None:
-        """The application's run owns every task: the ARI link in this task
-        group, everything started later in ``services.tasks``."""
+        """The application's run owns every task: the HTTP server, the ARI link
+        and the election in this task group, everything started later in
+        ``services.tasks``. A single node starts active; with ``ha.enabled``
+        the HTTP server answers as a standby until this node is elected, and
+        the node stops if it loses the active role (``fenced``)."""
         services = self.services
-        await self.load_directory()
+        leadership = services.node.leadership
         try:
             async with asyncio.TaskGroup() as group:
-                ari_task = group.create_task(services.ari.run(), name="ari")
-                services.tasks.spawn(signouts.watch(services.auth, services.hub), "sign-outs")
-                services.tasks.spawn(services.metrics.watch_loop(), "loop-lag")
-                await services.ami.start()
-                log.info(
-                    "HTTP API on http://%s:%d", self.settings.http.host, self.settings.http.port
-                )
-                quiet_collector()
-                try:
-                    await self.server.serve()  # returns on SIGINT/SIGTERM
-                finally:
+                if leadership is None:
+                    await self._activate(group)
+                http = group.create_task(self.server.serve(), name="http")  # ends on SIGTERM
+                if leadership is not None:
+                    elected = group.create_task(leadership.elected(), name="election")
+                    await asyncio.wait({http, elected}, return_when=asyncio.FIRST_COMPLETED)
+                    if not elected.done():
+                        elected.cancel()
+                        return
+                    log.info("node %s is active", services.node.name)
+                    await self._activate(group)
+                    lost = group.create_task(leadership.lost(), name="fencing")
+                    await asyncio.wait({http, lost}, return_when=asyncio.FIRST_COMPLETED)
+                    if lost.done():
+                        log.error(
+                            "node %s lost the active role: stopping at once", services.node.name
+                        )
+                        self.fenced = True
+                        await self._deactivate()
+                        self.server.should_exit = True
+                    else:
+                        lost.cancel()
+                await http
+                if not self.fenced:
                     log.info("shutting down")
-                    await services.ami.close()
-                    await services.ari.close()
-                    await services.assist.close_all()
-                    await services.events.close()
-                    ari_task.cancel()
+                    await self._deactivate()
         finally:
             await services.tasks.close()
+            if leadership is not None:
+                await leadership.close()
             await services.db.close()
+
+    async def _activate(self, group: asyncio.TaskGroup) -> None:
+        """Drive Asterisk: the directory, the ARI link (which rebuilds the ACD
+        from Asterisk's channels), AMI."""
+        services = self.services
+        await self.load_directory()
+        self._ari_task = group.create_task(services.ari.run(), name="ari")
+        services.tasks.spawn(signouts.watch(services.auth, services.hub), "sign-outs")
+        services.tasks.spawn(services.metrics.watch_loop(), "loop-lag")
+        await services.ami.start()
+        log.info("HTTP API on http://%s:%d", self.settings.http.host, self.settings.http.port)
+        quiet_collector()
+
+    async def _deactivate(self) -> None:
+        services = self.services
+        if self._ari_task is None:
+            return
+        await services.ami.close()
+        await services.ari.close()
+        await services.assist.close_all()
+        await services.events.close()
+        self._ari_task.cancel()
+        self._ari_task = None

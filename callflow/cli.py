@@ -56,6 +56,9 @@ def serve() -> None:
     # uvloop: the event loop in C (sockets, timers), for the many open sockets
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(app.run())
+    if app.fenced:  # another node may be active now: start again as a standby
+        typer.echo("callflow: lost the active role (PostgreSQL lock); exiting", err=True)
+        raise typer.Exit(3)
 
 
 @db_cli.command("upgrade")

@@ -22,6 +22,7 @@ from callflow.calls.event_log import EventLog
 from callflow.calls.stasis import StasisRouter
 from callflow.db.engine import Database
 from callflow.directory import DirectoryFile, apply_directory, parse_directory
+from callflow.ha import Leadership, Role
 from callflow.im.hub import Hub
 from callflow.im.sip_message import SipMessages
 from callflow.metrics import Metrics
@@ -34,6 +35,27 @@ from callflow.tasks import Tasks
 from callflow.telephony.ami import AmiClient
 from callflow.telephony.ari import AriClient
 from callflow.telephony.port import DeviceState
+
+
+@dataclass
+class Node:
+    """This process among the nodes: its name, and its role (``callflow.ha``)."""
+
+    name: str
+    leadership: Leadership | None = None  # None: a single node, always active
+
+    @property
+    def active(self) -> bool:
+        return self.leadership is None or self.leadership.role is Role.ACTIVE
+
+    @property
+    def role(self) -> str:
+        return "active" if self.leadership is None else self.leadership.role.value
+
+    async def active_node(self) -> str | None:
+        if self.leadership is None:
+            return self.name
+        return await self.leadership.active_node()
 
 
 @dataclass
@@ -59,6 +81,7 @@ class Services:
     voice: VoiceCalls
     phone: PhoneAssist
     metrics: Metrics
+    node: Node
 
 
 async def reload_directory(services: Services) -> DirectoryFile | None:
@@ -142,6 +165,12 @@ def build_services(settings: Settings) -> Services:
         voice=voice,
         phone=phone,
         metrics=metrics,
+        node=Node(
+            settings.ha.node,
+            Leadership(settings.db.url, settings.ha.node, poll=settings.ha.poll)
+            if settings.ha.enabled
+            else None,
+        ),
     )
     metrics.attach(services)
     return services

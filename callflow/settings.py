@@ -10,10 +10,11 @@ appear in logs or reprs.
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -127,6 +128,19 @@ class MetricsSettings(BaseModel):
         return _strong(value)
 
 
+def _default_node() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class HaSettings(BaseModel):
+    """Active and standby nodes on one PostgreSQL database and one Asterisk
+    (``callflow.ha``): off by default; every node of a pair sets ``enabled``."""
+
+    enabled: bool = False
+    node: str = Field(default_factory=_default_node, pattern=r"^[A-Za-z0-9_.:-]{1,60}$")
+    poll: float = Field(0.5, gt=0, le=10)  # seconds between a standby's lock attempts
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -141,11 +155,18 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     phone: PhoneSettings = PhoneSettings()
     metrics: MetricsSettings = MetricsSettings()
+    ha: HaSettings = HaSettings()
     directory_file: Path | None = None  # queues, agents, memberships (TOML)
     log_level: str = "INFO"
     # "text" for people, "json" for log collectors: one object per line, with
     # the customer call's channel id ("call") on every line about a call
     log_format: Literal["text", "json"] = "text"
+
+    @model_validator(mode="after")
+    def _standby_needs_postgresql(self) -> Settings:
+        if self.ha.enabled and not self.db.url.startswith("postgresql"):
+            raise ValueError("ha.enabled needs a PostgreSQL db.url: nodes share its lock")
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -199,6 +220,9 @@ def describe_validation_error(error: ValidationError) -> str:
         path = [str(part) for part in problem["loc"]]
         group = _field_model(path) if problem["type"] == "missing" else None
         paths = _required_leaves(group, path) if group else [path]
+        if not path:  # a rule across settings
+            lines.append(str(problem["msg"]).removeprefix("Value error, "))
+            continue
         for leaf in paths:
             dotted = ".".join(leaf)
             env = ENV_PREFIX + "__".join(p.upper() for p in leaf)

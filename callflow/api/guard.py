@@ -16,7 +16,9 @@ A pure ASGI middleware, so it acts before FastAPI reads a byte of a body:
 3. **Strict JSON.** A JSON body is parsed once here (it is small by then):
    ``NaN``/``Infinity`` and nesting too deep for the parser get 422 naming
    the problem instead of reaching a route.
-4. **What comes back.** Every answer carries ``nosniff``, ``no-referrer`` and
+4. **Standby.** A standby node (``callflow.ha``) answers every ``/api``
+   request 503 with ``Retry-After``: only the active node has the live state.
+5. **What comes back.** Every answer carries ``nosniff``, ``no-referrer`` and
    framing refusals; the consoles get a strict Content-Security-Policy (no
    inline script, no foreign origin); API answers are not cached.
 """
@@ -30,8 +32,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callflow.api.frames import strict_loads
 from callflow.auth import Auth
+from callflow.services import Node
 
 PUBLIC = {"/health", "/api/auth/token"}
+STANDBY = "this node is a standby: the active node answers (GET /health names it)"
 DOCUMENTS = ("/openapi.json", "/asyncapi.json")  # the REST API's and the socket's
 UPLOAD_LIMITS = {"/api/prompts/": 4 * 1024 * 1024}  # path prefix -> bytes (PUT)
 CONSOLE_CSP = (
@@ -53,9 +57,12 @@ class BodyTooLarge(Exception):
 
 
 class Guard:
-    def __init__(self, app: ASGIApp, auth: Auth, *, max_body: int, docs: str) -> None:
+    def __init__(
+        self, app: ASGIApp, auth: Auth, *, max_body: int, docs: str, node: Node | None = None
+    ) -> None:
         self.app = app
         self.auth = auth
+        self.node = node
         self.max_body = max_body
         self.docs = docs
 
@@ -67,6 +74,9 @@ class Guard:
         send = _with_headers(send, path)
         if "\x00" in path or b"%00" in scope.get("query_string", b"").lower():
             await _answer(send, 400, "the URL contains a NUL character (%00)")
+            return
+        if path.startswith("/api/") and self.node is not None and not self.node.active:
+            await _answer(send, 503, STANDBY, {"retry-after": "1"})
             return
         if self._needs_token(path):
             user = await self._user(scope)

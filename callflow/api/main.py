@@ -40,7 +40,11 @@ def create_api(services: Services) -> FastAPI:
     )
     api.state.services = services
     api.add_middleware(
-        Guard, auth=services.auth, max_body=services.settings.http.max_body, docs=docs
+        Guard,
+        auth=services.auth,
+        max_body=services.settings.http.max_body,
+        docs=docs,
+        node=services.node,
     )
     install_error_handlers(api)
     routes = (health, auth, queues, agents, interactions, directory, assist, prompts, metrics, ws)

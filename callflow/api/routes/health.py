@@ -1,13 +1,15 @@
 """Liveness for load balancers and process supervisors.
 
 This is the one route without authentication, so it says nothing beyond
-whether callflow's links to Asterisk are up.
+whether callflow's links to Asterisk are up and which node is active: 200
+only on the active node with both links up, so a load balancer sends the
+consoles there.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from callflow.api.deps import ServicesDep
 
@@ -15,14 +17,27 @@ router = APIRouter(tags=["health"])
 
 
 class Health(BaseModel):
-    status: str
+    status: str = Field(description="ok, degraded (a link to Asterisk is down) or standby")
     ari: bool
     ami: bool
+    node: str = Field(description="this node's name (ha.node)")
+    role: str = Field(description="active, standby, or fenced (lost the active role)")
+    active_node: str | None = Field(description="the node that drives Asterisk now")
 
 
 @router.get("/health")
 async def health(services: ServicesDep, response: Response) -> Health:
+    node = services.node
     ari, ami = services.ari.connected, services.ami.ready
-    if not (ari and ami):
+    if not node.active:
+        state = "standby"
+    elif ari and ami:
+        state = "ok"
+    else:
+        state = "degraded"
+    if state != "ok":
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return Health(status="ok" if ari and ami else "degraded", ari=ari, ami=ami)
+    return Health(
+        status=state, ari=ari, ami=ami, node=node.name, role=node.role,
+        active_node=await node.active_node(),
+    )  # fmt: skip

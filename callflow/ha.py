@@ -1,0 +1,154 @@
+"""Active and standby: which of several ``callflow serve`` nodes drives Asterisk.
+
+Theory of operation
+-------------------
+Nodes that share one PostgreSQL database and one Asterisk elect their
+active node with a PostgreSQL session advisory lock, held on a connection
+of its own for as long as the node lives:
+
+* A node starts as **standby**: its HTTP server runs (``/health`` says who
+  is active; the API and the socket answer 503 and 1013 so that a load
+  balancer or a console moves to the active node), and it asks for the lock
+  every ``poll`` seconds.
+* The node that gets the lock is **active**: it loads the directory,
+  connects ARI and AMI, and rebuilds the ACD from the database and
+  Asterisk's channels, as after a restart (``routing.reconcile``): waiting
+  callers are re-adopted in their order, conversations in progress kept.
+* When the active process dies, even by ``kill -9``, the kernel closes its
+  socket, PostgreSQL ends its session and releases the lock: a standby has
+  it at its next poll. The gap is that poll plus the ARI connect and resync.
+* **Fencing.** The active node checks its lock connection every ``poll``
+  seconds. If it breaks (the database restarted, the network split), the
+  lock may already be another node's, so this node stops driving Asterisk at
+  once: ``lost()`` returns and ``callflow serve`` exits non-zero, for its
+  supervisor to start it again as a standby. Two nodes never drive one
+  Asterisk at the same time.
+
+The lock holder's connection is named ``callflow:<node>`` (``application_name``),
+so any node can tell which node is active from ``pg_locks``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+
+import psycopg
+
+from callflow.db.engine import sync_url
+from callflow.fsm import StateMachine
+
+log = logging.getLogger("callflow.ha")
+
+LOCK_KEY = 0x63616C6C666C6F77 & 0x7FFFFFFFFFFFFFFF  # "callflow": one per database
+APP_PREFIX = "callflow:"
+
+
+class Role(enum.Enum):
+    STANDBY = "standby"
+    ACTIVE = "active"
+    FENCED = "fenced"  # lost the lock: stops driving Asterisk
+
+
+class RoleEvent(enum.Enum):
+    ELECTED = "elected"
+    LOCK_LOST = "lock_lost"
+
+
+TRANSITIONS = {
+    (Role.STANDBY, RoleEvent.ELECTED): Role.ACTIVE,
+    (Role.ACTIVE, RoleEvent.LOCK_LOST): Role.FENCED,
+}
+
+
+def dsn(url: str) -> str:
+    """A libpq connection string from callflow's database URL."""
+    plain = sync_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
+    if not plain.startswith("postgresql://"):
+        raise ValueError("the standby needs PostgreSQL (db.url postgresql://...)")
+    return plain
+
+
+class Leadership:
+    def __init__(self, url: str, node: str, *, poll: float = 0.5) -> None:
+        self._dsn = dsn(url)
+        self.node = node
+        self.poll = poll
+        self.machine: StateMachine[Role, RoleEvent] = StateMachine(
+            f"node {node}", Role.STANDBY, TRANSITIONS, log
+        )
+        self._connection: psycopg.AsyncConnection[tuple[object, ...]] | None = None
+
+    @property
+    def role(self) -> Role:
+        return self.machine.state
+
+    async def _connect(self) -> psycopg.AsyncConnection[tuple[object, ...]]:
+        return await psycopg.AsyncConnection.connect(
+            self._dsn, autocommit=True, application_name=f"{APP_PREFIX}{self.node}",
+            connect_timeout=5,
+        )  # fmt: skip
+
+    async def elected(self) -> None:
+        """Wait until this node holds the lock (it then is active)."""
+        announced = False
+        while True:
+            try:
+                if self._connection is None or self._connection.closed:
+                    self._connection = await self._connect()
+                row = await (
+                    await self._connection.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,))
+                ).fetchone()
+                if row is not None and row[0] is True:
+                    self.machine.fire(RoleEvent.ELECTED)
+                    return
+                if not announced:
+                    log.info("standby: %s is active", await self.active_node() or "another node")
+                    announced = True
+            except psycopg.Error as error:
+                log.warning("standby: cannot ask PostgreSQL for the active role: %s", error)
+                await self._drop()
+            await asyncio.sleep(self.poll)
+
+    async def lost(self) -> None:
+        """Return when this active node can no longer be sure it holds the lock."""
+        assert self._connection is not None
+        while True:
+            await asyncio.sleep(self.poll)
+            try:
+                await asyncio.wait_for(self._connection.execute("SELECT 1"), self.poll * 4)
+            except (psycopg.Error, TimeoutError, OSError) as error:
+                self.machine.fire(RoleEvent.LOCK_LOST, str(error) or type(error).__name__)
+                await self._drop()
+                return
+
+    async def active_node(self) -> str | None:
+        """The name of the node holding the lock, if any."""
+        query = (
+            "SELECT a.application_name FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted "
+            "AND l.classid = %s AND l.objid = %s LIMIT 1"
+        )
+        high, low = LOCK_KEY >> 32, LOCK_KEY & 0xFFFFFFFF
+        try:
+            connection = self._connection
+            if connection is None or connection.closed:
+                return None
+            row = await (await connection.execute(query, (high, low))).fetchone()
+        except psycopg.Error:
+            return None
+        if row is None or not isinstance(row[0], str):
+            return None
+        return row[0].removeprefix(APP_PREFIX)
+
+    async def close(self) -> None:
+        await self._drop()
+
+    async def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.close()

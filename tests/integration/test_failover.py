@@ -1,0 +1,120 @@
+"""Two callflow nodes on one PostgreSQL and one Asterisk: one active, one
+standby that takes over when the active one is killed (kill -9)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from callflow.localpbx.runner import free_port
+from tests.harness.ari_probe import AriProbe
+from tests.harness.db_rows import rows
+from tests.harness.poll import poll_until
+from tests.harness.serve import ServeProcess
+from tests.harness.sipp import Sipp
+from tests.integration.conftest import TEST_DB, agent_port
+from tests.integration.routing.helpers import directory
+from tests.integration.routing.test_restart import _prepare
+
+pytestmark = pytest.mark.skipif(
+    TEST_DB != "postgresql", reason="the standby needs PostgreSQL (CALLFLOW_TEST_DB=postgresql)"
+)
+
+
+@pytest.fixture
+async def nodes(
+    callflow_env: dict[str, str], tmp_path: Path
+) -> AsyncIterator[tuple[ServeProcess, ServeProcess]]:
+    pair = tuple(
+        ServeProcess(
+            {
+                **callflow_env,
+                "CALLFLOW_HA__ENABLED": "true",
+                "CALLFLOW_HA__NODE": name,
+                "CALLFLOW_HTTP__PORT": str(free_port()),
+            },
+            tmp_path / f"{name}.log",
+        )
+        for name in ("node1", "node2")
+    )
+    yield pair  # type: ignore[misc]
+    for node in pair:
+        await node.stop()
+
+
+def _calls(env: dict[str, str]) -> list[tuple[Any, ...]]:
+    return rows(
+        env["CALLFLOW_DB__URL"],
+        "SELECT caller_number, agent, outcome, answered_at FROM interaction ORDER BY id",
+    )
+
+
+async def _role(node: ServeProcess) -> str | None:
+    health = await node.health() or {}
+    return str(health.get("role")) if health else None
+
+
+async def test_the_standby_takes_over_a_killed_active_node_and_keeps_every_call(
+    nodes: tuple[ServeProcess, ServeProcess],
+    sipp: Sipp,
+    ari_probe: AriProbe,
+    callflow_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    first, second = nodes
+    env = callflow_env
+    await _prepare(env, tmp_path, directory({"ha": {"max_wait": 120}}, {"a1": {"ha": 1}}), ["a1"])
+    for node in nodes:
+        node.env["CALLFLOW_DIRECTORY_FILE"] = env["CALLFLOW_DIRECTORY_FILE"]
+    await first.start()
+    await first.wait_healthy()
+    await second.start()
+    await poll_until(lambda: _role(second), message="the second node answers")
+    standby = await second.health() or {}
+    assert standby["role"] == "standby" and standby["active_node"] == "node1", standby
+    assert (await first.health() or {})["role"] == "active"
+
+    phone = await sipp.agent(agent_port("a1"), calls=4, timeout_s=120)  # waits for each BYE
+    talking = await sipp.customer("qha", caller="5550001", hang_up_after_ms=9000)
+    await poll_until(lambda: _calls(env) and _calls(env)[0][3], message="first caller talking")
+    waiting = [
+        await sipp.customer("qha", caller=f"555000{n}", hang_up_after_ms=12000 + 3000 * n)
+        for n in (2, 3)
+    ]
+    await poll_until(lambda: len(_calls(env)) == 3, message="two callers queued")
+
+    first.kill()
+    killed = time.monotonic()
+
+    async def second_active() -> bool:
+        return await _role(second) == "active"
+
+    await poll_until(second_active, timeout=10, message="the standby active")
+    await second.wait_healthy(timeout=10)
+    gap = time.monotonic() - killed
+    print(f"failover gap: {gap:.2f} s from kill -9 to the standby active with ARI and AMI up")
+    assert gap < 5
+
+    newcomer = await sipp.customer("qha", caller="5550009", hang_up_after_ms=30000)
+    for peer in (talking, *waiting, newcomer, phone):
+        assert await peer.wait(60) == 0, (_calls(env), peer.errors)
+
+    def all_ended() -> list[tuple[Any, ...]] | None:
+        found = _calls(env)
+        return found if found and all(r[2] for r in found) else None
+
+    ended = await poll_until(all_ended, timeout=20, message="every call recorded as ended")
+    assert ended is not None
+    assert [(number, agent, outcome) for number, agent, outcome, _ in ended] == [
+        ("5550001", "a1", "answered"),
+        ("5550002", "a1", "answered"),
+        ("5550003", "a1", "answered"),
+        ("5550009", "a1", "answered"),
+    ]
+    answered = [str(r[3]) for r in ended]
+    assert answered == sorted(answered)  # the waiting callers kept their order
+    assert "re-adopted" in second.log
