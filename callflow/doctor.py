@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from callflow import ha
 from callflow.db.migrate import check_migrated, redact
 from callflow.settings import Settings
 from callflow.telephony import ari_http as ari_adapter
@@ -82,7 +83,25 @@ async def run_checks(settings: Settings, timeout: float = 5.0) -> list[Check]:
             )
     checks += await _ami_checks(settings, timeout)
     checks.append(_database_check(settings))
+    if settings.ha.enabled:
+        checks.append(await _pair_check(settings, timeout))
     return checks
+
+
+async def _pair_check(settings: Settings, timeout: float) -> Check:
+    """Active and standby: which node holds the active role now."""
+    mine = settings.ha.node
+    try:
+        active = await asyncio.wait_for(ha.active_node(settings.db.url, timeout), timeout)
+    except Exception as error:
+        return Check("standby", Verdict.FAIL, f"cannot ask PostgreSQL who is active: {error}")
+    if active is None:
+        return Check(
+            "standby", Verdict.FAIL, "no node holds the active role: no `callflow serve` runs"
+        )
+    if active == mine:
+        return Check("standby", Verdict.OK, f"this node ({mine}) is active")
+    return Check("standby", Verdict.OK, f"node {active} is active; this node ({mine}) stands by")
 
 
 def version_check(version: str) -> Check:

@@ -71,6 +71,32 @@ def dsn(url: str) -> str:
     return plain
 
 
+ACTIVE_QUERY = (
+    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+    "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s LIMIT 1"
+)
+
+
+async def holder(connection: psycopg.AsyncConnection[tuple[object, ...]]) -> str | None:
+    """The node holding the active role, as ``connection`` sees it."""
+    try:
+        cursor = await connection.execute(ACTIVE_QUERY, (LOCK_KEY >> 32, LOCK_KEY & 0xFFFFFFFF))
+        row = await cursor.fetchone()
+    except psycopg.Error:
+        return None
+    if row is None or not isinstance(row[0], str):
+        return None
+    return row[0].removeprefix(APP_PREFIX)
+
+
+async def active_node(url: str, timeout: float = 5.0) -> str | None:
+    """Which node is active, asked on a connection of its own (``doctor``)."""
+    async with await psycopg.AsyncConnection.connect(
+        dsn(url), autocommit=True, connect_timeout=max(1, int(timeout))
+    ) as connection:
+        return await holder(connection)
+
+
 class Leadership:
     def __init__(self, url: str, node: str, *, poll: float = 0.5) -> None:
         self._dsn = dsn(url)
@@ -126,23 +152,10 @@ class Leadership:
 
     async def active_node(self) -> str | None:
         """The name of the node holding the lock, if any."""
-        query = (
-            "SELECT a.application_name FROM pg_locks l "
-            "JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted "
-            "AND l.classid = %s AND l.objid = %s LIMIT 1"
-        )
-        high, low = LOCK_KEY >> 32, LOCK_KEY & 0xFFFFFFFF
-        try:
-            connection = self._connection
-            if connection is None or connection.closed:
-                return None
-            row = await (await connection.execute(query, (high, low))).fetchone()
-        except psycopg.Error:
+        connection = self._connection
+        if connection is None or connection.closed:
             return None
-        if row is None or not isinstance(row[0], str):
-            return None
-        return row[0].removeprefix(APP_PREFIX)
+        return await holder(connection)
 
     async def close(self) -> None:
         await self._drop()

@@ -3,18 +3,21 @@ standby that takes over when the active one is killed (kill -9)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
+import psycopg
 import pytest
 
 from callflow.localpbx.runner import free_port
 from tests.harness.ari_probe import AriProbe
 from tests.harness.db_rows import rows
 from tests.harness.poll import poll_until
-from tests.harness.serve import ServeProcess
+from tests.harness.serve import ServeProcess, run_cli
 from tests.harness.sipp import Sipp
 from tests.integration.conftest import TEST_DB, agent_port
 from tests.integration.routing.helpers import directory
@@ -77,6 +80,14 @@ async def test_the_standby_takes_over_a_killed_active_node_and_keeps_every_call(
     standby = await second.health() or {}
     assert standby["role"] == "standby" and standby["active_node"] == "node1", standby
     assert (await first.health() or {})["role"] == "active"
+    assert (await second.health() or {})["status"] == "standby"
+    async with httpx.AsyncClient(base_url=second.url, timeout=5) as client:
+        refused = await client.post("/api/auth/token", data={"username": "x", "password": "y"})
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+    assert "standby" in refused.json()["detail"]
+    code, out = await run_cli("doctor", env=second.env)
+    assert code == 0, out
+    assert "node node1 is active; this node (node2) stands by" in out
 
     phone = await sipp.agent(agent_port("a1"), calls=4, timeout_s=120)  # waits for each BYE
     talking = await sipp.customer("qha", caller="5550001", hang_up_after_ms=9000)
@@ -98,6 +109,8 @@ async def test_the_standby_takes_over_a_killed_active_node_and_keeps_every_call(
     gap = time.monotonic() - killed
     print(f"failover gap: {gap:.2f} s from kill -9 to the standby active with ARI and AMI up")
     assert gap < 5
+    code, out = await run_cli("doctor", env=second.env)
+    assert "this node (node2) is active" in out, out
 
     newcomer = await sipp.customer("qha", caller="5550009", hang_up_after_ms=30000)
     for peer in (talking, *waiting, newcomer, phone):
@@ -118,3 +131,30 @@ async def test_the_standby_takes_over_a_killed_active_node_and_keeps_every_call(
     answered = [str(r[3]) for r in ended]
     assert answered == sorted(answered)  # the waiting callers kept their order
     assert "re-adopted" in second.log
+
+
+async def test_an_active_node_that_loses_its_lock_stops_and_the_standby_takes_over(
+    nodes: tuple[ServeProcess, ServeProcess], callflow_env: dict[str, str]
+) -> None:
+    first, second = nodes
+    await first.start()
+    await first.wait_healthy()
+    await second.start()
+    await poll_until(lambda: _role(second), message="the second node answers")
+    # the database drops node1's session (a restart, a network split): its
+    # lock may now be anyone's, so node1 must stop driving Asterisk
+    url = callflow_env["CALLFLOW_DB__URL"]
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'callflow:node1'"
+        )
+    assert first.process is not None
+    assert await asyncio.wait_for(first.process.wait(), 10) == 3
+    assert "lost the active role" in first.log
+
+    async def second_active() -> bool:
+        return await _role(second) == "active"
+
+    await poll_until(second_active, timeout=10, message="node2 active")
+    await second.wait_healthy(timeout=10)
