@@ -6,6 +6,7 @@ Nothing here opens a socket: ``build_services`` only constructs. ``App.run``
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from callflow.api.throttle import LoginThrottle
@@ -35,6 +36,8 @@ from callflow.tasks import Tasks
 from callflow.telephony.ami import AmiClient
 from callflow.telephony.ari import AriClient
 from callflow.telephony.port import DeviceState
+
+log = logging.getLogger("callflow")
 
 
 @dataclass
@@ -132,6 +135,17 @@ def build_services(settings: Settings) -> Services:
         )
 
     ami.on("DeviceStateChange", device_state)
+
+    async def qualify_phones() -> None:
+        """Every (re)start of Asterisk: the agents' and experts' phones are
+        qualified at once, not at their next qualify (up to 30 s later)."""
+        await ami.wait_ready(10)  # FullyBooted comes before the login's answer
+        endpoints = [a.endpoint for a in routing.board.agents.values()]
+        endpoints += [p.sip_endpoint for p in assist.people.values() if p.sip_endpoint]
+        asked = await ami.qualify(endpoints)
+        log.info("asked Asterisk to qualify %d phone(s)", asked)
+
+    ami.on_fully_booted(qualify_phones)
     hub.usernames = lambda uid: p.username if (p := assist.people.get(uid)) else None
     auth = Auth(db, token_hours=settings.auth.token_hours, tasks=tasks)
 

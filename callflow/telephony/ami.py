@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from panoramisk import Manager
@@ -119,6 +119,27 @@ class AmiClient:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.link.fire(LinkEvent.CLOSE)
+
+    async def qualify(self, endpoints: Iterable[str]) -> int:
+        """Ask Asterisk to qualify these PJSIP endpoints now; how many it took.
+
+        After Asterisk restarts, a phone whose registration it kept counts as
+        offline until its first qualify, which Asterisk spreads over the
+        qualify interval (measured: 26 s with 30 s). Asked at once, the
+        phone is reachable in well under a second."""
+        asked = 0
+        for endpoint in sorted(set(endpoints)):
+            tech, _, name = endpoint.partition("/")
+            if tech.upper() != "PJSIP" or not name:
+                continue
+            try:
+                answer = await self.action({"Action": "PJSIPQualify", "Endpoint": name})
+            except AmiError as error:
+                log.debug("qualify %s not asked: %s", endpoint, error)
+                continue
+            if answer.get("Response") == "Success":
+                asked += 1
+        return asked
 
     async def action(
         self, action: dict[str, str], *, as_list: bool = False, timeout: float = 10.0

@@ -115,17 +115,26 @@ class Baresip:
         # the "current contact" a /message goes to: callflow, through the PBX
         (self.workdir / "contacts").write_text(f'"callflow" <sip:callflow@{self.pbx}>\n')
 
-    async def start(self) -> None:
-        self._write_config()
-        log = (self.workdir / "baresip.log").open("ab")
-        self.process = await asyncio.create_subprocess_exec(
-            BARESIP, "-f", str(self.workdir), stdin=asyncio.subprocess.DEVNULL,
-            stdout=log, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        log.close()
-        link = await poll_until(
-            self._connect, timeout=10, message=f"baresip {self.user}'s control port"
-        )
+    async def start(self, attempts: int = 3) -> None:
+        """Start it; new ports when one of them was taken meanwhile."""
+        for attempt in range(attempts):
+            self._write_config()
+            log = (self.workdir / "baresip.log").open("ab")
+            self.process = await asyncio.create_subprocess_exec(
+                BARESIP, "-f", str(self.workdir), stdin=asyncio.subprocess.DEVNULL,
+                stdout=log, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+            log.close()
+            try:
+                link = await poll_until(
+                    self._connect, timeout=10, message=f"baresip {self.user}'s control port"
+                )
+                break
+            except AssertionError:
+                if "Address already in use" not in self.log or attempt == attempts - 1:
+                    raise
+                self.sip_port = _free_port(socket.SOCK_DGRAM)
+                self.ctrl_port, self.cons_port = _free_port(), _free_port()
         assert link is not None
         reader, writer = link
         self._writer = writer

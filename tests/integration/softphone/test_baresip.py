@@ -13,6 +13,7 @@ import re
 import time
 
 from callflow.db.models import Role
+from callflow.localpbx.runner import LocalPbx
 from tests.harness.ari_probe import AriProbe
 from tests.harness.poll import poll_until
 from tests.harness.rtp import AGENT_HZ, CUSTOMER_HZ
@@ -103,3 +104,31 @@ async def test_a_baresip_expert_declines_an_offer_and_sets_its_presence_by_messa
     await poll_until(lambda: assist.available_in("billing") == 0, message="se1 away by message")
     await expert.say("available")
     await poll_until(lambda: assist.available_in("billing") == 1, message="se1 back by message")
+
+
+async def test_a_registered_phone_is_offered_calls_at_once_after_an_asterisk_restart(
+    start_callflow: StartCallflow, softphone: Softphone, sipp: Sipp, pbx: LocalPbx
+) -> None:
+    app = await start_callflow(DIRECTORY)
+    agent = await softphone("sa1")
+    await agent.registered()
+    sa1 = app.services.routing.board.agents["sa1"]
+    await poll_until(lambda: sa1.reachable, message="sa1 reachable")
+    await login(app, "sa1")
+
+    ari = app.services.ari
+    connections = ari.connections
+    pbx.stop()  # Asterisk keeps the registration; the phone does not register again
+    pbx.start()
+    restarted = time.monotonic()
+    await poll_until(lambda: ari.connections > connections, message="ARI back")
+    await ari.wait_synced(15)
+    customer = await sipp.customer("qsupport", hang_up_after_ms=3000)
+    # Asterisk alone counts the phone offline until its first qualify (26 s
+    # measured): the caller would wait that long
+    await agent.event("CALL_INCOMING", timeout=5)
+    print(f"offered {time.monotonic() - restarted:.2f} s after Asterisk was started again")
+    await agent.command("accept")
+    await logged(app, "connect")
+    assert await customer.wait(30) == 0, customer.errors
+    await agent.event("CALL_CLOSED")
