@@ -137,13 +137,21 @@ def build_services(settings: Settings) -> Services:
     ami.on("DeviceStateChange", device_state)
 
     async def qualify_phones() -> None:
-        """Every (re)start of Asterisk: the agents' and experts' phones are
+        """Every (re)start of Asterisk: the agents' and experts' phones that it
+        counts offline (a registration it kept, not yet qualified) are
         qualified at once, not at their next qualify (up to 30 s later)."""
-        await ami.wait_ready(10)  # FullyBooted comes before the login's answer
+        try:
+            await ami.wait_ready(10)  # FullyBooted comes before the login's answer
+            await ari.wait_connected(10)
+            online = await ari.endpoints()
+        except Exception as error:
+            log.info("phones not qualified at start: %s", error)
+            return
         endpoints = [a.endpoint for a in routing.board.agents.values()]
         endpoints += [p.sip_endpoint for p in assist.people.values() if p.sip_endpoint]
-        asked = await ami.qualify(endpoints)
-        log.info("asked Asterisk to qualify %d phone(s)", asked)
+        offline = [e for e in endpoints if not online.get(e, False)]
+        if offline:
+            log.info("asked Asterisk to qualify %d phone(s)", await ami.qualify(offline))
 
     ami.on_fully_booted(qualify_phones)
     hub.usernames = lambda uid: p.username if (p := assist.people.get(uid)) else None

@@ -92,11 +92,10 @@ async def test_the_standby_takes_over_a_killed_active_node_and_keeps_every_call(
     phone = await sipp.agent(agent_port("a1"), calls=4, timeout_s=120)  # waits for each BYE
     talking = await sipp.customer("qha", caller="5550001", hang_up_after_ms=9000)
     await poll_until(lambda: _calls(env) and _calls(env)[0][3], message="first caller talking")
-    waiting = [
-        await sipp.customer("qha", caller=f"555000{n}", hang_up_after_ms=12000 + 3000 * n)
-        for n in (2, 3)
-    ]
-    await poll_until(lambda: len(_calls(env)) == 3, message="two callers queued")
+    waiting = []
+    for n, hold_ms in ((2, 16000), (3, 24000)):  # each answered in turn, ~7 s apart
+        waiting.append(await sipp.customer("qha", caller=f"555000{n}", hang_up_after_ms=hold_ms))
+        await poll_until(lambda n=n: len(_calls(env)) == n, message=f"caller {n} queued")
 
     first.kill()
     killed = time.monotonic()
@@ -112,9 +111,11 @@ async def test_the_standby_takes_over_a_killed_active_node_and_keeps_every_call(
     code, out = await run_cli("doctor", env=second.env)
     assert "this node (node2) is active" in out, out
 
-    newcomer = await sipp.customer("qha", caller="5550009", hang_up_after_ms=30000)
+    newcomer = await sipp.customer("qha", caller="5550009", hang_up_after_ms=34000)
     for peer in (talking, *waiting, newcomer, phone):
-        assert await peer.wait(60) == 0, (_calls(env), peer.errors)
+        code = await peer.wait(60)
+        calls = [(r[0], r[1], r[2]) for r in _calls(env)]
+        assert code == 0, f"{peer.name} exited {code}; calls {calls}\n{peer.errors[-1500:]}"
 
     def all_ended() -> list[tuple[Any, ...]] | None:
         found = _calls(env)
