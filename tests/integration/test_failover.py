@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import websockets
 
 from callflow.localpbx.runner import free_port
 from tests.harness.ari_probe import AriProbe
@@ -85,6 +86,11 @@ async def test_the_standby_takes_over_a_killed_active_node_and_keeps_every_call(
         refused = await client.post("/api/auth/token", data={"username": "x", "password": "y"})
     assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
     assert "standby" in refused.json()["detail"]
+    socket_url = second.url.replace("http://", "ws://") + "/api/ws"
+    async with websockets.connect(socket_url) as socket:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), 5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013  # try again later
     code, out = await run_cli("doctor", env=second.env)
     assert code == 0, out
     assert "node node1 is active; this node (node2) stands by" in out
