@@ -1,6 +1,6 @@
 // The agent's companion to the softphone: own state, the current call,
 // "Ask an expert", the request's progress, the chat, and past sessions.
-import { h, seconds } from "./lib.js";
+import { h, label, seconds } from "./lib.js";
 import { Chat } from "./chat.js";
 
 const PAUSE_REASONS = ["break", "lunch", "training", "paperwork"];
@@ -39,7 +39,7 @@ export function agentView(main, api, me, live) {
   async function refreshState() {
     const agent = await api.get(`/api/agents/${me.username}`);
     agentState = agent.state;
-    stateText.textContent = agent.reason ? `${agent.state} (${agent.reason})` : agent.state;
+    stateText.textContent = agent.reason ? `${label(agent.state)} (${agent.reason})` : label(agent.state);
   }
   async function becomeAvailable() {
     await act(agentState === "paused" ? "unpause" : "login")();
@@ -111,7 +111,7 @@ export function agentView(main, api, me, live) {
         group: chosen.value, mode: mode.value, message: question.value,
         interaction_id: call ? call.id : null,
       });
-      progress.append(h("li", {}, `Request #${request.id} to ${request.group}: ${request.state}`));
+      progress.append(h("li", {}, `Request #${request.id} to ${request.group}: ${label(request.state)}`));
       question.value = "";
     } catch (error) { askError.textContent = error.message; }
   }
@@ -128,7 +128,7 @@ export function agentView(main, api, me, live) {
     const detail = await api.get(`/api/interactions/${call.id}`);
     if (!detail.assist.length) past.append(h("p", { class: "muted" }, "None yet"));
     for (const item of detail.assist) {
-      past.append(h("h3", {}, `${item.group} (${item.mode}) – ${item.state}`),
+      past.append(h("h3", {}, `${item.group} (${item.mode}) – ${label(item.state)}`),
         h("ol", { class: "log" }, item.messages.map((m) =>
           h("li", {}, h("span", { class: "from" }, `${m.sender ?? "callflow"}:`), m.body))));
     }

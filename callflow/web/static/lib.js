@@ -103,6 +103,18 @@ export class Live {
   close() { this.closed = true; this.ws.close(); }
 }
 
+// States as people say them; an unknown one shows with spaces for "_".
+const LABELS = {
+  logged_out: "Logged out", available: "Available", ringing: "Ringing", on_call: "On call",
+  wrap_up: "Wrap-up", paused: "Paused", pending: "Waiting for an expert", offered: "Offered",
+  accepted: "Accepted", declined: "Declined", timed_out: "Timed out", cancelled: "Cancelled",
+  no_expert: "No expert available", closed: "Closed",
+};
+
+export function label(state) {
+  return LABELS[state] || String(state ?? "").replace(/_/g, " ");
+}
+
 export function seconds(value) {
   const s = Math.max(0, Math.round(value));
   return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;

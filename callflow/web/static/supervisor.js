@@ -1,5 +1,5 @@
 // The wallboard: queues, agents, open assist requests, the day's expert figures.
-import { h, percent, seconds } from "./lib.js";
+import { h, label, percent, seconds } from "./lib.js";
 
 function table(caption, headers, rows) {
   return h("table", {}, h("caption", {}, caption),
@@ -28,11 +28,11 @@ export function supervisorView(main, api) {
         queues.map((q) => [q.queue, q.waiting, seconds(q.longest_wait), percent(q.service_level),
                            q.answered_today, q.abandoned_today])));
       areas.agents.replaceChildren(table("Agents", ["Agent", "State", "Reason"],
-        agents.data.map((a) => [a.display_name || a.name, a.state, a.reason || ""])));
+        agents.data.map((a) => [a.display_name || a.name, label(a.state), a.reason || ""])));
       const open = requests.filter((r) => ["pending", "offered"].includes(r.state));
       areas.requests.replaceChildren(table("Open assist requests",
         ["Request", "Agent", "Group", "Mode", "State", "Age"],
-        open.map((r) => [`#${r.id}`, r.agent, r.group, r.mode, r.state,
+        open.map((r) => [`#${r.id}`, r.agent, r.group, r.mode, label(r.state),
                          seconds((Date.now() - Date.parse(r.created_at)) / 1000)])));
       areas.experts.replaceChildren(table("Expert figures today",
         ["Group", "Available", "Offers", "Acceptance", "Median time to accept"],

@@ -33,6 +33,8 @@ async def test_agent_asks_expert_accepts_both_chat_and_the_transcript_is_on_the_
     # times come with their zone on SQLite and PostgreSQL alike: read right on both
     await expect(call).to_contain_text(re.compile(r"Talking\s*\d"))
     await expect(call).not_to_contain_text("NaN")
+    my_state = agent.get_by_role("region", name="My state")
+    await expect(my_state).to_contain_text("On call")
     await expect(agent.get_by_text("(1 available)").first).to_be_visible()
     await agent.get_by_label("billing questions").check()
     await agent.get_by_label("Question", exact=True).fill("Customer asks about invoice 42")
@@ -166,7 +168,8 @@ async def test_the_supervisor_sees_queues_agents_requests_and_expert_figures(
     await expect(page.get_by_role("table", name="Queues")).to_contain_text("support")
     agents = page.get_by_role("table", name="Agents")
     await expect(agents).to_contain_text("a1")
-    await expect(agents).to_contain_text("available")
+    await expect(agents).to_contain_text("Available")  # as people say it
+    await expect(agents).not_to_contain_text("logged_out")
     figures = page.get_by_role("table", name="Expert figures today")
     await expect(figures.get_by_role("row").filter(has_text="tech")).to_contain_text("100 %")
     await screenshot(page, "supervisor")
