@@ -25,6 +25,10 @@ class AgentPublic(BaseModel):
     reason: str
     reachable: bool
     queues: dict[str, int]
+    pause_reasons: list[str] = Field(
+        description="the reasons an agent may pause with (the directory's [pause_reasons]; "
+        "any other text is accepted too)"
+    )
 
 
 class AgentList(BaseModel):
@@ -59,7 +63,17 @@ def _public(services: ServicesDep, name: str) -> AgentPublic:
         reason=agent.reason,
         reachable=agent.reachable,
         queues=queues,
+        pause_reasons=pause_reasons(services.routing.pause_reasons),
     )
+
+
+DEFAULT_PAUSE_REASONS = ("break", "lunch", "training", "paperwork")
+
+
+def pause_reasons(by_digit: dict[str, str]) -> list[str]:
+    """The directory's reasons in digit order, each once; a default set without any."""
+    reasons = list(dict.fromkeys(by_digit[digit] for digit in sorted(by_digit)))
+    return reasons or list(DEFAULT_PAUSE_REASONS)
 
 
 def _self_or_staff(user: User, name: str) -> None:

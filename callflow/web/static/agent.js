@@ -3,7 +3,6 @@
 import { h, label, seconds } from "./lib.js";
 import { Chat } from "./chat.js";
 
-const PAUSE_REASONS = ["break", "lunch", "training", "paperwork"];
 const STATUS_TEXT = {
   offered: (e) => `Offered to ${(e.experts || []).join(", ")} (${e.group})`,
   accepted: (e) => `Accepted by ${e.expert ?? "an expert"}`,
@@ -17,8 +16,7 @@ const STATUS_TEXT = {
 
 export function agentView(main, api, me, live) {
   const stateText = h("p", { role: "status", "aria-live": "polite" });
-  const reason = h("select", { id: "pause-reason" },
-    PAUSE_REASONS.map((r) => h("option", { value: r }, r)));
+  const reason = h("select", { id: "pause-reason" });  // the directory's reasons
   const stateError = h("p", { role: "alert" });
   const act = (action, extra = {}) => async () => {
     try {
@@ -39,6 +37,12 @@ export function agentView(main, api, me, live) {
   async function refreshState() {
     const agent = await api.get(`/api/agents/${me.username}`);
     agentState = agent.state;
+    const offered = [...reason.options].map((o) => o.value).join("\n");
+    if (offered !== agent.pause_reasons.join("\n")) {
+      const chosen = reason.value;
+      reason.replaceChildren(...agent.pause_reasons.map((r) => h("option", { value: r }, r)));
+      if (agent.pause_reasons.includes(chosen)) reason.value = chosen;
+    }
     stateText.textContent = agent.reason ? `${label(agent.state)} (${agent.reason})` : label(agent.state);
   }
   async function becomeAvailable() {

@@ -13,7 +13,7 @@ from tests.harness.sipp import Sipp
 from tests.integration.api.helpers import base_url, signed_in
 from tests.integration.conftest import StartCallflow, agent_port
 from tests.integration.phone.helpers import DIRECTORY
-from tests.integration.routing.helpers import login
+from tests.integration.routing.helpers import directory, login
 from tests.integration.web.conftest import console, screenshot
 
 
@@ -213,3 +213,21 @@ async def test_a_console_signed_out_elsewhere_shows_the_sign_in_form_and_stops_r
     await expect(expert.get_by_label("Password")).to_be_visible()
     await expert.wait_for_timeout(1500)  # the reconnect pause would have passed twice
     assert len(opened) == 1
+
+
+async def test_the_agent_pauses_with_a_reason_from_the_directory(
+    start_callflow: StartCallflow, browser: Browser
+) -> None:
+    app = await start_callflow(
+        directory(
+            {"support": {}}, {"a1": {"support": 1}}, pause_reasons={"1": "coaching", "2": "lunch"}
+        )
+    )
+    await login(app, "a1")
+    agent = await console(browser, app, "a1", Role.AGENT)
+    reasons = agent.get_by_label("Pause reason")
+    await expect(reasons.locator("option")).to_have_text(["coaching", "lunch"])
+    await reasons.select_option("coaching")
+    await agent.get_by_role("button", name="Pause", exact=True).click()
+    await expect(agent.get_by_role("region", name="My state")).to_contain_text("Paused (coaching)")
+    assert app.services.routing.agents["a1"].reason == "coaching"
