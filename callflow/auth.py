@@ -172,7 +172,7 @@ class Auth:
                 )
             ).all()
         now = datetime.now(UTC)
-        return {token for token, expires in rows if _aware(expires) > now}
+        return {token for token, expires in rows if expires > now}
 
     async def purge_expired(self) -> int:
         """Delete expired tokens; returns how many."""
@@ -236,9 +236,7 @@ class Auth:
     async def _look_up(self, session: AsyncSession, digests: Sequence[str]) -> list[User | None]:
         rows = (await session.exec(LOOK_UP, params={"digests": list(set(digests))})).all()
         now = datetime.now(UTC)
-        found = {
-            token: user for token, expires, user in rows if _aware(expires) > now and user.active
-        }
+        found = {token: user for token, expires, user in rows if expires > now and user.active}
         return [found.get(d) for d in digests]
 
     async def sign_out(self, token: str) -> None:
@@ -246,8 +244,3 @@ class Auth:
             await session.exec(delete(AuthToken).where(col(AuthToken.token_hash) == digest(token)))
             await session.commit()
         await self._signed_out(digest(token), None)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives naive datetimes back; they were stored as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

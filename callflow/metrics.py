@@ -23,7 +23,7 @@ import asyncio
 import time
 from collections import Counter as Tally
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -48,14 +48,28 @@ LOOP_INTERVAL = 0.5  # seconds between two looks at the event loop
 DELAY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 FAST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 ACCEPT_BUCKETS = (1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600)
-# the call event log's kinds that count, and the counter each one moves
-CALL_EVENTS = {
-    "enterqueue": "entered",
-    "offer": "offers",
-    "ringnoanswer": "rona",
-    "connect": "answered",
-    "abandon": "abandoned",
-    "overflow": "overflowed",
+# the call event log's kinds that count: kind -> (counter, help)
+CALL_COUNTERS = {
+    "enterqueue": ("callflow_calls_entered", "Callers who joined a queue"),
+    "offer": ("callflow_offers", "Offers of a caller to an agent's phone"),
+    "ringnoanswer": ("callflow_rona", "Offers not answered in the ring time (ring-no-answer)"),
+    "connect": ("callflow_calls_answered", "Callers connected to an agent"),
+    "abandon": ("callflow_calls_abandoned", "Callers who hung up while waiting"),
+    "overflow": (
+        "callflow_calls_overflowed",
+        "Callers moved to another queue (counted on the queue they left)",
+    ),
+}
+# the kinds whose ``wait`` (seconds since joining the queue) is timed: kind -> (histogram, help)
+CALL_WAITS = {
+    "offer": (
+        "callflow_offer_delay_seconds",
+        "From a caller joining the queue to each offer ringing an agent",
+    ),
+    "connect": (
+        "callflow_answer_wait_seconds",
+        "From a caller joining the queue to being connected to an agent",
+    ),
 }
 
 
@@ -64,48 +78,13 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.calls = {
-            "entered": Counter(
-                "callflow_calls_entered", "Callers who joined a queue", ["queue"], registry=r
-            ),
-            "offers": Counter(
-                "callflow_offers", "Offers of a caller to an agent's phone", ["queue"], registry=r
-            ),
-            "rona": Counter(
-                "callflow_rona",
-                "Offers not answered in the ring time (ring-no-answer)",
-                ["queue"],
-                registry=r,
-            ),
-            "answered": Counter(
-                "callflow_calls_answered", "Callers connected to an agent", ["queue"], registry=r
-            ),
-            "abandoned": Counter(
-                "callflow_calls_abandoned",
-                "Callers who hung up while waiting",
-                ["queue"],
-                registry=r,
-            ),
-            "overflowed": Counter(
-                "callflow_calls_overflowed",
-                "Callers moved to another queue (counted on the queue they left)",
-                ["queue"],
-                registry=r,
-            ),
+            kind: Counter(name, text, ["queue"], registry=r)
+            for kind, (name, text) in CALL_COUNTERS.items()
         }
-        self.offer_delay = Histogram(
-            "callflow_offer_delay_seconds",
-            "From a caller joining the queue to each offer ringing an agent",
-            ["queue"],
-            buckets=DELAY_BUCKETS,
-            registry=r,
-        )
-        self.answer_wait = Histogram(
-            "callflow_answer_wait_seconds",
-            "From a caller joining the queue to being connected to an agent",
-            ["queue"],
-            buckets=DELAY_BUCKETS,
-            registry=r,
-        )
+        self.waits = {
+            kind: Histogram(name, text, ["queue"], buckets=DELAY_BUCKETS, registry=r)
+            for kind, (name, text) in CALL_WAITS.items()
+        }
         self.assist_requests = Counter(
             "callflow_assist_requests",
             "Assist requests by group and outcome (accepted, declined, timed_out, "
@@ -143,16 +122,14 @@ class Metrics:
     # -- observers the services call ------------------------------------------------
 
     def call_event(self, entry: LogEntry) -> None:
-        counter = CALL_EVENTS.get(entry.kind)
+        counter = self.calls.get(entry.kind)
         if counter is None or entry.queue is None:
             return
-        self.calls[counter].labels(entry.queue).inc()
+        counter.labels(entry.queue).inc()
+        timed = self.waits.get(entry.kind)
         wait = (entry.detail or {}).get("wait")
-        if isinstance(wait, int | float):
-            if entry.kind == "offer":
-                self.offer_delay.labels(entry.queue).observe(wait)
-            elif entry.kind == "connect":
-                self.answer_wait.labels(entry.queue).observe(wait)
+        if timed is not None and isinstance(wait, int | float):
+            timed.labels(entry.queue).observe(wait)
 
     def request_changed(self, request: RequestRun, state: RequestState) -> None:
         if state not in OUTCOMES:
@@ -247,6 +224,4 @@ class Present(Collector):
 
 
 def _since(then: datetime) -> float:
-    if then.tzinfo is None:  # as SQLite gives it back: UTC without a zone
-        then = then.replace(tzinfo=UTC)
     return max(0.0, (utcnow() - then).total_seconds())

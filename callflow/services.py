@@ -56,9 +56,9 @@ class Node:
         return "active" if self.leadership is None else self.leadership.role.value
 
     async def active_node(self) -> str | None:
-        if self.leadership is None:
+        if self.active:  # no need to ask the database who holds our lock
             return self.name
-        return await self.leadership.active_node()
+        return await self.leadership.active_node() if self.leadership else None
 
 
 @dataclass

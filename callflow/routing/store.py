@@ -21,11 +21,7 @@ from callflow.tasks import Tasks
 
 
 def epoch(when: datetime | None) -> float:
-    if when is None:
-        return 0.0
-    if when.tzinfo is None:  # SQLite hands back naive UTC
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
+    return 0.0 if when is None else when.timestamp()  # UtcDateTime: always zoned
 
 
 def at(seconds: float) -> datetime:

@@ -20,12 +20,16 @@ class AriCommands:
     async def answer(self, channel_id: str) -> None:
         await self.request("channels", "answer", channelId=channel_id)
 
-    async def hangup(self, channel_id: str, reason: str = "normal") -> bool:
+    async def _unless_gone(self, resource: str, operation: str, **params: Any) -> bool:
+        """Run a removal; False when its object was gone already (404)."""
         try:
-            await self.request("channels", "hangup", channelId=channel_id, reason=reason)
+            await self.request(resource, operation, **params)
         except NotFound:
             return False
         return True
+
+    async def hangup(self, channel_id: str, reason: str = "normal") -> bool:
+        return await self._unless_gone("channels", "hangup", channelId=channel_id, reason=reason)
 
     async def originate(
         self,
@@ -63,11 +67,7 @@ class AriCommands:
         )
 
     async def destroy_bridge(self, bridge_id: str) -> bool:
-        try:
-            await self.request("bridges", "destroy", bridgeId=bridge_id)
-        except NotFound:
-            return False
-        return True
+        return await self._unless_gone("bridges", "destroy", bridgeId=bridge_id)
 
     async def add_to_bridge(
         self, bridge_id: str, channel_id: str, *, absorb_dtmf: bool = False
@@ -103,11 +103,7 @@ class AriCommands:
         )
 
     async def stop_playback(self, playback_id: str) -> bool:
-        try:
-            await self.request("playbacks", "stop", playbackId=playback_id)
-        except NotFound:
-            return False
-        return True
+        return await self._unless_gone("playbacks", "stop", playbackId=playback_id)
 
     async def send_message(self, endpoint: str, sender: str, body: str) -> None:
         tech, resource = endpoint.split("/", 1)

@@ -17,6 +17,26 @@ from callflow.auth import AuthError
 from callflow.db.models import Role
 from tests.harness.poll import poll_until
 
+# a queue with agent a1, and the billing group with expert eve
+SUPPORT_WITH_BILLING = """
+[[queues]]
+name = "support"
+wrapup = 0
+announce_every = 0
+
+[[agents]]
+name = "a1"
+endpoint = "PJSIP/a1"
+queues = { support = 1 }
+
+[[groups]]
+name = "billing"
+
+[[experts]]
+name = "eve"
+groups = { billing = 1 }
+"""
+
 
 def base_url(app: App) -> str:
     return f"http://127.0.0.1:{app.settings.http.port}"

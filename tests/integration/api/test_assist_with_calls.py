@@ -5,34 +5,15 @@ from __future__ import annotations
 from callflow.db.models import Role
 from tests.harness.poll import poll_until
 from tests.harness.sipp import Sipp
-from tests.integration.api.helpers import console, signed_in
+from tests.integration.api.helpers import SUPPORT_WITH_BILLING, console, signed_in
 from tests.integration.conftest import StartCallflow, agent_port
 from tests.integration.routing.helpers import login
-
-DIRECTORY = """
-[[queues]]
-name = "support"
-wrapup = 0
-announce_every = 0
-
-[[agents]]
-name = "a1"
-endpoint = "PJSIP/a1"
-queues = { support = 1 }
-
-[[groups]]
-name = "billing"
-
-[[experts]]
-name = "eve"
-groups = { billing = 1 }
-"""
 
 
 async def test_the_session_ends_with_the_call_and_the_transcript_is_on_the_call_record(
     start_callflow: StartCallflow, sipp: Sipp
 ) -> None:
-    app = await start_callflow(DIRECTORY)
+    app = await start_callflow(SUPPORT_WITH_BILLING)
     await login(app, "a1")
     phone = await sipp.agent(agent_port("a1"))  # the agent talks until the customer leaves
     customer = await sipp.customer("qsupport", hang_up_after_ms=8000)

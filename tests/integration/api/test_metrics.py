@@ -14,28 +14,9 @@ from callflow.db.models import Role
 from callflow.settings import MetricsSettings, Settings
 from tests.harness.poll import poll_until
 from tests.harness.sipp import Sipp
-from tests.integration.api.helpers import base_url, console, signed_in
+from tests.integration.api.helpers import SUPPORT_WITH_BILLING, base_url, console, signed_in
 from tests.integration.conftest import StartCallflow, agent_port
 from tests.integration.routing.helpers import login
-
-DIRECTORY = """
-[[queues]]
-name = "support"
-wrapup = 0
-announce_every = 0
-
-[[agents]]
-name = "a1"
-endpoint = "PJSIP/a1"
-queues = { support = 1 }
-
-[[groups]]
-name = "billing"
-
-[[experts]]
-name = "eve"
-groups = { billing = 1 }
-"""
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -91,7 +72,7 @@ async def test_only_the_metrics_token_opens_the_scrape(
 async def test_the_scrape_counts_the_calls_and_the_assist_session_that_happened(
     start_callflow: StartCallflow, sipp: Sipp, scrape_token: str
 ) -> None:
-    app = await start_callflow(DIRECTORY)
+    app = await start_callflow(SUPPORT_WITH_BILLING)
     await login(app, "a1")
     phone = await sipp.agent(agent_port("a1"))  # talks until the customer leaves
     talker = await sipp.customer("qsupport", hang_up_after_ms=9000)
