@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from callflow.db.engine import Database
 from callflow.db.models import Agent, BrowserPhone, Membership, Queue, User
 from callflow.db.models.phones import browser_phones_by_username
+from callflow.db.models.routing import SOUND_PATTERN
 from callflow.directory.file import (
     AgentSpec,
     DirectoryError,
@@ -44,6 +45,15 @@ class QueueUpdate(BaseModel):
     exit_key: str | None = None
     exit_target: str | None = None
     join_empty: bool | None = None
+    recording: str | None = Field(default=None, pattern=r"^(always|never|on_demand)$")
+    recording_split: bool | None = None
+    retention_days: int | None = Field(default=None, ge=0, le=36500)
+    recording_notice: str | None = Field(
+        default=None, description="a sound name; null plays none", pattern=SOUND_PATTERN
+    )
+    dispositions: dict[str, str] | None = None
+    disposition_required: bool | None = None
+    disposition_default: str | None = None
 
 
 class AgentUpdate(BaseModel):

@@ -4,8 +4,10 @@ Theory of operation
 -------------------
 ``enter_queue`` checks the arguments (a bad one is the router's
 ``ArgumentError``: the caller goes back to the dialplan with the problem
-named), offers the call to a free agent at once, and once that offer has
-left (Asterisk answered the originate) records the interaction, answers and
+named); a queue with a recording notice first plays it
+(``notice.RecordingNotice``, which comes back to ``_join``). ``_join``
+offers the call to a free agent at once, and once that offer has left
+(Asterisk answered the originate) records the interaction, answers and
 puts the caller in the queue's holding bridge while the agent's phone rings
 (an agent's answer waits for the call's lock, so it finds all that done) —
 or, when nobody is logged in and the queue does not take callers then, sends
@@ -31,6 +33,7 @@ from callflow.routing.board import WAITING_STATES, Board
 from callflow.routing.call_state import CallState
 from callflow.routing.endings import Endings
 from callflow.routing.media import Media
+from callflow.routing.notice import RecordingNotice, Reject
 from callflow.routing.runtime import ANNOUNCE_TIMER, MAX_WAIT_TIMER, WaitingCall, channel_key
 from callflow.routing.store import at
 from callflow.routing.waiting import announcement, estimated_wait
@@ -58,16 +61,31 @@ def parse_queue_args(args: list[str], known: list[str]) -> tuple[str, int]:
 
 
 class QueueEntry:
-    def __init__(self, board: Board, media: Media, acd: Acd, endings: Endings) -> None:
+    def __init__(
+        self, board: Board, media: Media, acd: Acd, endings: Endings, reject: Reject
+    ) -> None:
+        """``reject``: hands a caller back to the dialplan with the problem named."""
         self.board = board
         self.media = media
         self.acd = acd
         self.endings = endings
         self.port = board.port
+        self.notice = RecordingNotice(board.port, board.events, self._after_notice, reject)
 
     async def enter_queue(self, channel: Channel, args: list[str]) -> None:
+        name, priority = parse_queue_args(args, list(self.board.queues))
+        sound = self.board.queues[name].recording_notice
+        if sound:
+            await self.notice.start(channel, name, args, sound)
+        else:
+            await self._join(channel, name, priority, answered=False)
+
+    async def _after_notice(self, channel: Channel, args: list[str]) -> None:
+        name, priority = parse_queue_args(args, list(self.board.queues))
+        await self._join(channel, name, priority, answered=True)
+
+    async def _join(self, channel: Channel, name: str, priority: int, *, answered: bool) -> None:
         board = self.board
-        name, priority = parse_queue_args(args, list(board.queues))
         now = board.now()
         call = WaitingCall.new(
             0, channel.id, name, priority, now, channel.caller_number, channel.caller_name,
@@ -87,7 +105,7 @@ class QueueEntry:
                     offering = asyncio.ensure_future(self.acd.distribute())
                     await asyncio.sleep(0)  # its originate leaves first
                     await self._until_ringing(call)
-                await self._record_and_answer(call, channel)
+                await self._record_and_answer(call, channel, answer=not answered)
                 await board.log("enterqueue", call, caller=call.caller_number, priority=priority)
                 if nobody:
                     await self.endings.leave(call, "no_agents")
@@ -116,7 +134,9 @@ class QueueEntry:
             async with asyncio.timeout(RING_FIRST_WAIT):
                 await call.ringing.wait()
 
-    async def _record_and_answer(self, call: WaitingCall, channel: Channel) -> None:
+    async def _record_and_answer(
+        self, call: WaitingCall, channel: Channel, *, answer: bool
+    ) -> None:
         """The interaction row and the answer, at the same time."""
         created, answered = await asyncio.gather(
             self.board.store.create_interaction(
@@ -128,7 +148,7 @@ class QueueEntry:
                 priority=call.priority,
                 entered_at=at(call.entered_at),
             ),
-            self.port.answer(channel.id),
+            self.port.answer(channel.id) if answer else asyncio.sleep(0),
             return_exceptions=True,
         )
         if isinstance(created, int):

@@ -68,6 +68,7 @@ class QueueConf:
     recording: str = "never"  # always | never | on_demand
     recording_split: bool = False
     retention_days: int = 0
+    recording_notice: str | None = None  # a sound each caller hears before joining
     disposition: DispositionPolicy = field(default_factory=DispositionPolicy)
     members: dict[str, int] = field(default_factory=dict)  # agent -> level, in order
     recent_waits: deque[float] = field(default_factory=lambda: deque(maxlen=20))

@@ -81,7 +81,7 @@ class RoutingService:
         self.desk = Desk(self.board, self, self.dispositions)
         self.acd = Acd(self.board, self.media, self.desk)
         self.endings = Endings(self.board, self.media, self.acd, self.desk)
-        self.entry = QueueEntry(self.board, self.media, self.acd, self.endings)
+        self.entry = QueueEntry(self.board, self.media, self.acd, self.endings, router.reject)
         self.reconciler = Reconciler(self.board, self.media, self.desk, self.endings)
         self.transfers = Transfers(
             self.board, self.media, self.acd, self.desk, self.endings, transfer.context

@@ -89,6 +89,7 @@ class RoutingStore:
                 recording=q.recording,
                 recording_split=q.recording_split,
                 retention_days=q.retention_days,
+                recording_notice=q.recording_notice,
                 disposition=DispositionPolicy(
                     dict(q.dispositions), q.disposition_required, q.disposition_default
                 ),

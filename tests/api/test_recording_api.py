@@ -103,3 +103,39 @@ async def test_an_on_demand_queue_records_once_the_agent_starts_it(
         other = await a2.post("/api/agents/a1/recording/pause")
         assert other.status_code == 403
     await memory_pbx(app).hangup_phone(customer)
+
+
+async def test_an_admin_sets_a_queues_recording_and_dispositions_and_reads_them_back(
+    start_callflow: StartCallflow,
+) -> None:
+    app = await start_callflow(DIRECTORY)
+    async with signed_in(app, "root", Role.ADMIN) as admin:
+        shown = (await admin.get("/api/queues/support")).json()
+        assert (shown["recording"], shown["recording_notice"]) == ("always", None)
+        changed = await admin.patch(
+            "/api/queues/sales",
+            json={
+                "recording": "always",
+                "recording_split": True,
+                "retention_days": 30,
+                "recording_notice": "custom/calls-are-recorded",
+                "dispositions": {"sale": "Sale made", "info": "Information"},
+                "disposition_required": True,
+                "disposition_default": "info",
+            },
+        )
+        assert changed.status_code == 200, changed.text
+        read = (await admin.get("/api/queues/sales")).json()
+        assert {k: read[k] for k in ("recording", "recording_split", "retention_days")} == {
+            "recording": "always", "recording_split": True, "retention_days": 30,
+        }  # fmt: skip
+        assert read["recording_notice"] == "custom/calls-are-recorded"
+        assert read["dispositions"] == {"sale": "Sale made", "info": "Information"}
+        assert (read["disposition_required"], read["disposition_default"]) == (True, "info")
+        assert app.services.routing.queues["sales"].recording_notice == "custom/calls-are-recorded"
+        bad = await admin.patch("/api/queues/sales", json={"recording_notice": "../etc/passwd"})
+        assert bad.status_code == 422 and "recording_notice" in bad.text
+        bad = await admin.patch("/api/queues/sales", json={"disposition_default": "nope"})
+        assert bad.status_code == 422 and "nope" in bad.text
+        cleared = await admin.patch("/api/queues/sales", json={"recording_notice": None})
+        assert cleared.json()["recording_notice"] is None

@@ -61,6 +61,13 @@ def _public(services: ServicesDep, name: str) -> QueuePublic:
         exit_key=conf.exit_key,
         exit_target=conf.exit_target,
         join_empty=conf.join_empty,
+        recording=conf.recording,
+        recording_split=conf.recording_split,
+        retention_days=conf.retention_days,
+        recording_notice=conf.recording_notice,
+        dispositions=dict(conf.disposition.codes),
+        disposition_required=conf.disposition.required,
+        disposition_default=conf.disposition.default,
         members=dict(conf.members),
     )
 

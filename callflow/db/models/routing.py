@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from callflow.db.models.types import when
 
+SOUND_PATTERN = r"^[A-Za-z0-9_/-]{1,80}$"  # a sound name, as Playback() takes
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 TARGET_PATTERN = r"^(queue:[a-z0-9][a-z0-9_-]{0,39}|[A-Za-z0-9_-]+,[^,\s]+,[0-9A-Za-z_-]+)$"
 
@@ -42,6 +43,10 @@ class QueueBase(SQLModel):
     )
     recording_split: bool = False  # also one file per voice (customer, agent)
     retention_days: int = Field(default=0, ge=0, le=36500)  # 0: recordings are kept
+    # a sound played to each caller before they join the queue ("calls are recorded")
+    recording_notice: str | None = Field(
+        default=None, max_length=80, schema_extra={"pattern": SOUND_PATTERN}
+    )
     # why the customer called / how it ended: code -> label, in order
     dispositions: dict[str, str] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
