@@ -99,6 +99,13 @@ class Metrics:
             kind: Histogram(name, text, ["queue"], buckets=DELAY_BUCKETS, registry=r)
             for kind, (name, text) in CALL_WAITS.items()
         }
+        self.dispositions = Counter(
+            "callflow_dispositions",
+            "Dispositions written at wrap-up, by queue and code (defaulted: the queue's "
+            "default, written when the agent picked none in time)",
+            ["queue", "code", "defaulted"],
+            registry=r,
+        )
         self.assist_requests = Counter(
             "callflow_assist_requests",
             "Assist requests by group and outcome (accepted, declined, timed_out, "
@@ -141,6 +148,11 @@ class Metrics:
     # -- observers the services call ------------------------------------------------
 
     def call_event(self, entry: LogEntry) -> None:
+        if entry.kind == "disposition" and entry.queue is not None:
+            detail = entry.detail or {}
+            defaulted = "true" if detail.get("defaulted") else "false"
+            self.dispositions.labels(entry.queue, str(detail.get("code")), defaulted).inc()
+            return
         counter = self.calls.get(entry.kind)
         if counter is None or entry.queue is None:
             return

@@ -131,7 +131,7 @@ def build_services(
 
     routing = RoutingService(
         port, RoutingStore(db, tasks), events, router, agent_keys=settings.phone.menu,
-        transfer=settings.transfer, tell=tell_agent,
+        transfer=settings.transfer, disposition=settings.disposition, tell=tell_agent,
     )  # fmt: skip
     agent_features = AgentFeatures(port, routing, router)
     recordings = Recordings(

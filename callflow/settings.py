@@ -145,6 +145,15 @@ class TransferSettings(BaseModel):
     digit_timeout: float = Field(5.0, gt=0, le=30)  # after the extension's last digit
 
 
+class DispositionSettings(BaseModel):
+    """Dispositions keyed on the agent's phone (``callflow.routing.disposition_keys``)."""
+
+    # during the call, these keys and then a digit: the queue's code by position
+    keys: str = Field("*8", pattern=KEYS)
+    key_gap: float = Field(1.5, gt=0, le=10)  # seconds allowed between the sequence's keys
+    digit_timeout: float = Field(5.0, gt=0, le=30)  # for the digit after them
+
+
 class RecordingSettings(BaseModel):
     """Call recordings (``callflow.recording``): Asterisk writes the files."""
 
@@ -238,6 +247,7 @@ class Settings(BaseSettings):
     monitor: MonitorSettings = MonitorSettings()
     transfer: TransferSettings = TransferSettings()
     recording: RecordingSettings = RecordingSettings()
+    disposition: DispositionSettings = DispositionSettings()
     metrics: MetricsSettings = MetricsSettings()
     ha: HaSettings = HaSettings()
     directory_file: Path | None = None  # queues, agents, memberships (TOML)

@@ -129,7 +129,8 @@ FRAMES: tuple[Frame, ...] = (
     Frame("disposition", "server", "Agents: the call you wrap up needs a disposition: needed "
           "(with the queue's codes), waiting (wrap-up time is up; a required one holds you "
           "in wrap-up), done (with the code; defaulted when callflow wrote the queue's "
-          "default) or none.",
+          "default) or none; preset: a code keyed on the phone during the call, saved when "
+          "it ends.",
           {"type": "disposition", "interaction": 301, "queue": "support",
            "codes": [{"code": "sale", "label": "Sale made"}], "required": True,
            "default": None, "state": "needed"}),

@@ -32,6 +32,7 @@ from callflow.routing.call_state import CallState
 from callflow.routing.consult import Consults, Tell
 from callflow.routing.conversation import HeirHook
 from callflow.routing.desk import AgentActionError, Desk
+from callflow.routing.disposition_keys import DispositionKeys
 from callflow.routing.endings import Endings
 from callflow.routing.entry import QueueEntry
 from callflow.routing.media import Media
@@ -41,7 +42,7 @@ from callflow.routing.store import RoutingStore
 from callflow.routing.transfer_keys import TransferKeys
 from callflow.routing.transfers import Transfers
 from callflow.routing.wrapup import Dispositions
-from callflow.settings import TransferSettings
+from callflow.settings import DispositionSettings, TransferSettings
 from callflow.telephony.port import (
     ChannelDestroyed,
     Dtmf,
@@ -68,6 +69,7 @@ class RoutingService:
         *,
         agent_keys: bool = True,
         transfer: TransferSettings | None = None,
+        disposition: DispositionSettings | None = None,
         tell: Tell | None = None,
     ) -> None:
         """``tell(agent name, frame)``: how an agent's console hears of their
@@ -93,7 +95,10 @@ class RoutingService:
         self.transfer_keys = TransferKeys(
             self.board, self.media, self.transfers, self.consults, transfer
         )
-        self._key_handlers: list[KeyHandler] = [self.transfer_keys.key]
+        self.disposition_keys = DispositionKeys(
+            self.board, self.dispositions, disposition or DispositionSettings()
+        )
+        self._key_handlers: list[KeyHandler] = [self.transfer_keys.key, self.disposition_keys.key]
         self._reconciled: list[ReconciledHook] = []
         router.register("queue", self.entry.enter_queue, unseen=store.unrecorded)
         router.register("agent-leg", self.acd.agent_answered)

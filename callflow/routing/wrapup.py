@@ -56,6 +56,7 @@ class Dispositions:
         self.db = db
         self.tell = tell
         self.owed: dict[str, Owed] = {}  # agent -> the call awaiting their disposition
+        self.presets: dict[str, tuple[int, str]] = {}  # agent -> (call, code keyed during it)
 
     def _policy(self, queue: str) -> DispositionPolicy:
         conf = self.board.queues.get(queue)
@@ -64,10 +65,26 @@ class Dispositions:
     # -- the desk's questions ------------------------------------------------------
 
     async def wrapup_started(self, agent: AgentRuntime, call: WaitingCall | None) -> None:
+        preset = self.presets.pop(agent.name, None)
         if call is None or not self._policy(call.queue).codes:
             return
         self.owed[agent.name] = Owed(call.interaction_id, call.queue)
+        if preset is not None and preset[0] == call.interaction_id:
+            with contextlib.suppress(DispositionError):  # the queue's codes changed
+                await self.pick(agent.name, preset[1], "")
+                return
         await self._told(agent.name, "needed")
+
+    async def preset(self, agent: str, interaction: int, queue: str, code: str) -> None:
+        """The agent keyed ``code`` on the phone during the call: written
+        when its wrap-up starts."""
+        self.presets[agent] = (interaction, code)
+        log.info("agent %s keyed disposition %s for call %s", agent, code, interaction)
+        if self.tell is not None:
+            frame = {"type": "disposition", "state": "preset", "interaction": interaction,
+                     "queue": queue, "code": code}  # fmt: skip
+            with contextlib.suppress(Exception):
+                await self.tell(agent, frame)
 
     async def may_end_wrapup(self, agent: AgentRuntime) -> bool:
         """Wrap-up time is up: False keeps the agent in wrap-up."""
@@ -100,6 +117,7 @@ class Dispositions:
 
     def forget(self, agent_name: str) -> None:
         """The agent logged out: what they owe is dropped (logged)."""
+        self.presets.pop(agent_name, None)
         owed = self.owed.pop(agent_name, None)
         if owed is not None:
             log.info("agent %s logged out owing a disposition of call %s",

@@ -7,6 +7,7 @@ from callflow.db.models import Role
 from callflow.routing.agent_state import AgentEvent
 from tests.api.conftest import StartCallflow
 from tests.api.helpers import signed_in
+from tests.api.test_metrics import scrape, value
 from tests.harness.memory_calls import answer, call_in, memory_pbx
 from tests.harness.poll import poll_until
 
@@ -26,7 +27,7 @@ queues = { support = 1 }
 
 
 async def test_the_agent_disposes_of_the_call_and_the_report_counts_it_by_code(
-    start_callflow: StartCallflow,
+    start_callflow: StartCallflow, scrape_token: str
 ) -> None:
     app = await start_callflow(DIRECTORY)
     routing = app.services.routing
@@ -56,3 +57,10 @@ async def test_the_agent_disposes_of_the_call_and_the_report_counts_it_by_code(
         ]  # fmt: skip
         csv = await sue.get("/api/reports/dispositions", params={"format": "csv"})
         assert csv.text.splitlines()[0] == "period,queue,code,label,count,defaulted"
+    samples = await scrape(app, scrape_token)
+    assert (
+        value(
+            samples, "callflow_dispositions_total", queue="support", code="sale", defaulted="false"
+        )
+        == 1
+    )

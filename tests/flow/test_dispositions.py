@@ -89,3 +89,39 @@ async def test_a_default_is_written_when_none_is_picked_in_time(center: Center) 
     assert await stored(center) == [(interaction, "agent3", "info", "", True)]
     (logged,) = await center.log("disposition")
     assert logged.detail == {"code": "info", "defaulted": True}
+
+
+async def test_a_disposition_keyed_on_the_phone_during_the_call_is_written_at_its_end(
+    center: Center,
+) -> None:
+    await center.login("agent1")
+    customer = await center.pbx.call(["queue", "support"], caller="5550100")
+    leg = await center.answer("agent1")
+    interaction = center.routing.calls[customer].interaction_id
+    await center.pbx.dtmf(leg, "*82")  # the second code: info
+    assert center.pbx.ops("play")[-1] == ("play", leg, "sound:beep")
+    preset = center.inbox.of(center.uid("agent1"), "disposition")[-1]
+    assert (preset["state"], preset["code"]) == ("preset", "info")
+    await center.pbx.dtmf(leg, "*81")  # changed their mind: sale
+    assert not await stored(center)  # written when the call ends
+    await center.pbx.hangup_phone(customer)
+    assert await stored(center) == [(interaction, "agent1", "sale", "", False)]
+    done = center.inbox.of(center.uid("agent1"), "disposition")[-1]
+    assert (done["state"], done["code"], done["defaulted"]) == ("done", "sale", False)
+    await center.pbx.advance(11)
+    assert center.state("agent1") is AgentState.AVAILABLE  # required, and given
+
+
+async def test_a_keyed_code_the_queue_lacks_gets_the_error_beep(center: Center) -> None:
+    await center.login("agent1")
+    customer = await center.pbx.call(["queue", "support"])
+    leg = await center.answer("agent1")
+    await center.pbx.dtmf(leg, "*89")
+    assert center.pbx.ops("play")[-1] == ("play", leg, "sound:beeperr")
+    await center.pbx.dtmf(leg, "*8")
+    await center.pbx.advance(6)  # too late for the digit: an ordinary key
+    await center.pbx.dtmf(leg, "1")
+    assert center.pbx.ops("play")[-1] == ("play", leg, "sound:beeperr")
+    await center.pbx.hangup_phone(customer)
+    assert not await stored(center)
+    assert center.inbox.of(center.uid("agent1"), "disposition")[-1]["state"] == "needed"

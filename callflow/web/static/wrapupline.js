@@ -1,6 +1,8 @@
 // The agent's disposition of the call they wrap up: the queue's codes, a
 // note, Save. Shown while one is owed (the `disposition` frames and the
 // snapshot's `disposition`); a required one holds the agent in wrap-up.
+// A code keyed on the phone during the call (*8 and its digit) shows as
+// `preset` until the call ends and it is saved.
 import { h } from "./lib.js";
 
 export function wrapupLine(api, me) {
@@ -29,6 +31,9 @@ export function wrapupLine(api, me) {
       status.textContent = `Call #${owed.interaction}: pick a disposition`
         + (owed.state === "waiting" ? " (you stay in wrap-up until you do)" : "")
         + (owed.default ? `; without one, "${owed.default}" is written` : "");
+    } else if (last && last.state === "preset") {
+      status.textContent = `Call #${last.interaction}: ${last.code} keyed on the phone;`
+        + " saved when the call ends";
     } else if (last && last.state === "done") {
       status.textContent = `Call #${last.interaction}: ${last.code}`
         + (last.defaulted ? " (the queue's default)" : "") + " saved";
