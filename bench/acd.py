@@ -10,6 +10,12 @@ contestants, each given the same agents:
 - ``callflow serve`` with a queue of them (longest-idle, no wrap-up), once
   per database in ``--db`` (``callflow``: SQLite, ``callflow-pg``: a private
   PostgreSQL with fsync on);
+- ``callflow-rec``: the same ``callflow serve`` as the first database's,
+  on a second queue of the same agents that records every call
+  (``recording = "always"``; Asterisk writes each call's file, callflow
+  reads its size, length and checksum when it ends). It climbs the ladder
+  interleaved with ``callflow`` (one rate each in turn), and its delay is
+  also reported against ``callflow``'s over the delay target's rates;
 - ``floor``: ``bench.ari_floor``, a minimal ARI router (answer, originate,
   bridge; no queue logic, no database): the floor for any ARI design;
 - ``app_queue``: a plain ``Queue()`` (leastrecent, no wrap-up), the baseline.
@@ -60,6 +66,8 @@ HERE = Path(__file__).resolve().parent
 DIALPLAN = """
 [callflow-inbound]
 exten => acd,1,Stasis(callflow,queue,bench)
+ same => n,Hangup()
+exten => acd-rec,1,Stasis(callflow,queue,bench-rec)
  same => n,Hangup()
 exten => baseline,1,Queue(baseline,,,,60)
  same => n,Hangup()
@@ -189,20 +197,23 @@ async def run_rate(
 
 
 async def prepare_callflow(env: dict[str, str], work: Path, agents: list[str]) -> None:
-    lines = [
-        "[[queues]]",
-        'name = "bench"',
-        "wrapup = 0",
-        "announce_every = 0",
-        "ring_timeout = 15",
-        "max_wait = 0",
-    ]
+    lines = []
+    for queue, recording in (("bench", "never"), ("bench-rec", "always")):
+        lines += [
+            "[[queues]]",
+            f'name = "{queue}"',
+            "wrapup = 0",
+            "announce_every = 0",
+            "ring_timeout = 15",
+            "max_wait = 0",
+            f'recording = "{recording}"',
+        ]
     for name in agents:
         lines += [
             "[[agents]]",
             f'name = "{name}"',
             f'endpoint = "PJSIP/{name}"',
-            "queues = { bench = 1 }",
+            'queues = { bench = 1, "bench-rec" = 1 }',
         ]
     await load_directory(env, work, "\n".join(lines) + "\n")
 
@@ -318,6 +329,7 @@ async def main(
     menu: bool = True,
     storm: float = 0.0,
     dbs: tuple[str, ...] = ("sqlite",),
+    recording: bool = True,
 ) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="callflow-bench-"))
     agent_port = free_port()
@@ -357,6 +369,8 @@ async def main(
             async with serving(pbx, work, agents, db, menu, profile) as port:
                 name = SYSTEM_NAMES[db]
                 systems = [(name, "acd")] + ([(f"{name}+storm", "acd")] if storm else [])
+                if recording and db == dbs[0]:
+                    systems.append((f"{name}-rec", "acd-rec"))
                 await runner.warm_up(name, "acd")
                 await runner.ladder(systems, rates, (port, storm) if storm else None)
         await runner.ladder(baselines, [r for r in rates if r <= DELAY_RATES[1]])
@@ -416,6 +430,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-menu", action="store_true", help="without the phone menu (natively bridged calls)"
     )
+    p.add_argument("--no-recording", action="store_true", help="without the recording contestant")
     return p
 
 
@@ -429,6 +444,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         not args.no_menu,
         args.storm,
         tuple(args.db.split(",")),
+        not args.no_recording,
     )
 
 

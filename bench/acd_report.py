@@ -84,6 +84,25 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2) if a and b else None
 
 
+def recording_cost(results: list[RunResult]) -> dict[str, Any] | None:
+    """What recording every call adds to the offer delay: each ``-rec``
+    system's median against its twin's, every call at the delay target's
+    rates pooled (hundreds of calls each, so one noisy rate decides nothing)."""
+    low, high = DELAY_RATES
+    for rec in {r.system for r in results if r.system.endswith("-rec")}:
+        twin = rec.removesuffix("-rec")
+        mine = [d for r in results if r.system == rec and low <= r.rate <= high for d in r.delays]
+        base = [d for r in results if r.system == twin and low <= r.rate <= high for d in r.delays]
+        if mine and base:
+            with_rec, without = statistics.median(mine), statistics.median(base)
+            return {
+                "system": rec, "calls": len(mine),
+                "median_ms": round(with_rec, 1), "without_median_ms": round(without, 1),
+                "ratio": ratio(with_rec, without),
+            }  # fmt: skip
+    return None
+
+
 def summary(results: list[RunResult], seconds: float) -> dict[str, Any]:
     """Per rate, each callflow against app_queue and against the floor
     (``results`` pooled: one per system and rate)."""
@@ -115,6 +134,7 @@ def summary(results: list[RunResult], seconds: float) -> dict[str, Any]:
             )
     return {
         "seconds": seconds,
+        "recording": recording_cost(results),
         "runs": [r.figures() | {"sustained": sustained(r)} for r in results],
         "sustained_rate": {s: best_rate(results, s) for s in systems},
         "comparisons": comparisons,

@@ -95,6 +95,17 @@ def acd_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 verdict(bool(base) and best[system] >= base),
             )
         )
+    cost = result.get("recording")
+    if cost is not None:
+        rows.append(
+            (
+                f"Recording every call: offer delay, 10-40/s ({cost['system']})",
+                "median <= 1.10x without",
+                f"x{cost['ratio']} ({cost['median_ms']} vs {cost['without_median_ms']} ms, "
+                f"{cost['calls']} calls)",
+                verdict(cost["ratio"] is not None and cost["ratio"] <= 1.10),
+            )
+        )
     return rows
 
 

@@ -30,6 +30,8 @@ from callflow.calls.collect import CollectService
 from callflow.calls.event_log import EventLog
 from callflow.calls.stasis import StasisRouter
 from callflow.db.engine import Database
+from callflow.db.models import Agent, Interaction, Recording
+from callflow.db.rows import RowWriter
 from callflow.directory.assist_admin import AssistAdmin
 from callflow.directory.load import DirectoryLoad
 from callflow.directory.routing_admin import RoutingAdmin
@@ -129,13 +131,21 @@ def build_services(
         if person is not None:
             await told.notify(person.user_id, frame)
 
+    writer = RowWriter(db, tasks, [Interaction, Agent, Recording])  # the call path's rows
     routing = RoutingService(
-        port, RoutingStore(db, tasks), events, router, agent_keys=settings.phone.menu,
+        port, RoutingStore(db, writer), events, router, agent_keys=settings.phone.menu,
         transfer=settings.transfer, disposition=settings.disposition, tell=tell_agent,
     )  # fmt: skip
     agent_features = AgentFeatures(port, routing, router)
     recordings = Recordings(
-        port, RecordingStore(db), events, routing, router, settings.recording, tasks, tell_agent
+        port,
+        RecordingStore(db, writer),
+        events,
+        routing,
+        router,
+        settings.recording,
+        tasks,
+        tell_agent,
     )
     # expert assist: requests and presence, the phone menu and whisper, SIP MESSAGE
     prompts = PromptLibrary(settings.phone)

@@ -148,13 +148,15 @@ class Recordings:
             return None
         self.live[interaction] = segment
         now = at(self.port.now())
-        for name in names:
-            await self.store.started(Recording(
+        await asyncio.gather(*(
+            self.store.started(Recording(
                 interaction_id=interaction, segment=number, name=name,
                 kind="mixed" if name == base else name.rsplit("-", 1)[1],
                 token=secrets.token_urlsafe(24), queue=call.queue, agent=call.agent,
                 started_at=now,
-            ))  # fmt: skip
+            ))
+            for name in names
+        ))  # fmt: skip
         if split:
             for voice, channel in (("customer", call.channel_id), ("agent", call.agent_leg)):
                 snoop = f"callflow-recsnoop-{interaction}-{number}-{voice}"

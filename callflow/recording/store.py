@@ -10,26 +10,22 @@ from sqlmodel import col, select
 
 from callflow.db.engine import Database
 from callflow.db.models import Recording, RecordingAccess
+from callflow.db.rows import RowWriter
 
 
 class RecordingStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, writer: RowWriter) -> None:
+        """``writer``: the call path's shared rounds (it must know the
+        ``recording`` table): a segment's rows share their commits with the
+        call's own writes."""
         self.db = db
+        self.writer = writer
 
-    async def started(self, row: Recording) -> Recording:
-        async with self.db.session() as session:
-            session.add(row)
-            await session.commit()
-            await session.refresh(row)
-        return row
+    async def started(self, row: Recording) -> int:
+        return await self.writer.insert("recording", row.model_dump(exclude={"id"}))
 
     async def update(self, name: str, **values: Any) -> None:
-        async with self.db.session() as session:
-            row = (await session.exec(select(Recording).where(Recording.name == name))).one()
-            for key, value in values.items():
-                setattr(row, key, value)
-            session.add(row)
-            await session.commit()
+        await self.writer.update("recording", "name", name, values)
 
     async def live(self) -> Sequence[Recording]:
         """Segments a previous process left recording or paused."""

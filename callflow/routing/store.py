@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import func
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from callflow.db.batch import GroupCommit, insert_many
 from callflow.db.engine import Database
 from callflow.db.models import Agent, Interaction, Membership, Queue
 from callflow.db.models.phones import browser_phones_by_username
+from callflow.db.rows import RowWriter
 from callflow.routing.agent_state import AgentState
 from callflow.routing.dispositions import DispositionPolicy
 from callflow.routing.runtime import AgentRuntime, QueueConf
 from callflow.routing.strategies import Strategy
-from callflow.tasks import Tasks
 
 
 def epoch(when: datetime | None) -> float:
@@ -35,30 +32,15 @@ def start_of_day(now: float) -> datetime:
     return day.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-@dataclass(frozen=True)
-class RowWrite:
-    """A new row (``key_column`` None) or an update of one row by its key."""
-
-    table: str
-    key_column: str | None
-    key: Any
-    values: dict[str, Any]
-
-
-TABLES = {
-    "agent": Agent.__table__,  # type: ignore[attr-defined]
-    "interaction": Interaction.__table__,  # type: ignore[attr-defined]
-}
-
-
 class RoutingStore:
-    def __init__(self, db: Database, tasks: Tasks | None = None) -> None:
+    def __init__(self, db: Database, writer: RowWriter) -> None:
+        """``writer``: agents' states and interactions are written in rounds
+        (at 80 calls a second, several hundred small writes share a few dozen
+        commits); it must know the ``agent`` and ``interaction`` tables."""
         # told of every interaction written: (id, the values written)
         self.observers: list[Callable[[int, dict[str, Any]], None]] = []
         self.db = db
-        # agents' states and interactions, written in rounds: at 80 calls a
-        # second, several hundred small writes share a few dozen commits
-        self._writes: GroupCommit[RowWrite, Any] = GroupCommit(db, tasks, self._write, name="calls")
+        self.writer = writer
 
     async def load_queues(self) -> dict[str, QueueConf]:
         async with self.db.session() as session:
@@ -136,18 +118,17 @@ class RoutingStore:
         }  # fmt: skip
         if agent.saved != (agent.state.value, agent.reason):
             values["state_since"] = at(now)
-        await self._writes.submit(RowWrite("agent", "name", agent.name, values))
+        await self.writer.update("agent", "name", agent.name, values)
         agent.saved = (agent.state.value, agent.reason)
 
     async def create_interaction(self, **fields: Any) -> int:
         row = Interaction(**fields).model_dump(exclude={"id"})
-        created = await self._writes.submit(RowWrite("interaction", None, None, row))
-        assert isinstance(created, int)
+        created = await self.writer.insert("interaction", row)
         self._written(created, row)
         return created
 
     async def update_interaction(self, interaction_id: int, **fields: Any) -> None:
-        await self._writes.submit(RowWrite("interaction", "id", interaction_id, fields))
+        await self.writer.update("interaction", "id", interaction_id, fields)
         self._written(interaction_id, fields)
 
     def _written(self, interaction_id: int, fields: dict[str, Any]) -> None:
@@ -156,32 +137,6 @@ class RoutingStore:
             values = {k: epoch(v) if isinstance(v, datetime) else v for k, v in fields.items()}
             for observer in self.observers:
                 observer(interaction_id, values)
-
-    async def _write(self, session: AsyncSession, writes: Sequence[RowWrite]) -> list[Any]:
-        """One round of the call path's writes in a few statements: the new
-        rows in one INSERT; the updates merged per row (later values win, as
-        if run one after another) and run as one executemany per table and
-        set of columns. The new id for an insert, None for an update."""
-        new = [w for w in writes if w.key_column is None]
-        ids = iter(await insert_many(session, Interaction, [w.values for w in new]))
-        merged: dict[tuple[str, str, Any], dict[str, Any]] = {}
-        for w in writes:
-            if w.key_column is not None:
-                merged.setdefault((w.table, w.key_column, w.key), {}).update(w.values)
-        shapes: dict[tuple[str, str, tuple[str, ...]], list[dict[str, Any]]] = {}
-        for (table, key_column, key), values in merged.items():
-            shape = (table, key_column, tuple(sorted(values)))
-            shapes.setdefault(shape, []).append({"_key": key, **values})
-        connection = await session.connection()
-        for (table, key_column, columns), rows in shapes.items():
-            target = TABLES[table]
-            statement = (
-                update(target)
-                .where(target.c[key_column] == bindparam("_key"))
-                .values({c: bindparam(c) for c in columns})
-            )
-            await connection.execute(statement, rows)
-        return [next(ids) if w.key_column is None else None for w in writes]
 
     async def open_interactions(self) -> Sequence[Interaction]:
         async with self.db.session() as session:
