@@ -138,14 +138,7 @@ def build_services(
     )  # fmt: skip
     agent_features = AgentFeatures(port, routing, router)
     recordings = Recordings(
-        port,
-        RecordingStore(db, writer),
-        events,
-        routing,
-        router,
-        settings.recording,
-        tasks,
-        tell_agent,
+        port, RecordingStore(db, writer), events, routing, settings.recording, tasks, tell_agent
     )
     # expert assist: requests and presence, the phone menu and whisper, SIP MESSAGE
     prompts = PromptLibrary(settings.phone)

@@ -158,8 +158,8 @@ class RecordingSettings(BaseModel):
     """Call recordings (``callflow.recording``): Asterisk writes the files."""
 
     # where callflow finds the files Asterisk writes: Asterisk's
-    # <astspooldir>/recording, or the same volume mounted here; unset: no
-    # recording (queues that ask for it say so at start and in doctor)
+    # <astspooldir>/monitor (MixMonitor's), or the same volume mounted here;
+    # unset: no recording (queues that ask for it say so at start and in doctor)
     dir: Path | None = None
     # an agent may play and download the recordings of their own calls
     agents_play_own: bool = False

@@ -206,8 +206,8 @@ class LocalPbx:
             **self.config.callflow_env(),
             "CALLFLOW_PHONE__PROMPTS_DIR": str(self.state_dir / "prompts"),
             "CALLFLOW_PHONE__PROMPTS_ASTERISK_DIR": f"{self.inner_dir}/prompts",
-            # Asterisk's <astspooldir>/recording, as this host sees it
-            "CALLFLOW_RECORDING__DIR": str(self.state_dir / "spool" / "recording"),
+            # Asterisk's <astspooldir>/monitor (MixMonitor's), as this host sees it
+            "CALLFLOW_RECORDING__DIR": str(self.state_dir / "spool" / "monitor"),
             "CALLFLOW_PHONE__WEBRTC_URL": self.config.wss_url,
             "CALLFLOW_PHONE__WEBRTC_CA_FILE": str(self.state_dir / "keys" / "ca.crt"),
             "CALLFLOW_PHONE__WEBRTC_CODECS": "opus,ulaw" if self.has_opus() else "ulaw",
@@ -219,7 +219,7 @@ class LocalPbx:
 
     def write_config(self) -> None:
         config = self.config
-        for sub in ("etc", "db", "spool", "spool/recording", "run", "log", "cache"):
+        for sub in ("etc", "db", "spool", "spool/monitor", "run", "log", "cache"):
             (self.state_dir / sub).mkdir(parents=True, exist_ok=True)
         self.state_dir.chmod(0o700)
         state_file = self.state_dir / "pbx.json"

@@ -44,6 +44,21 @@ def inspect(path: Path) -> FileFacts:
     return FileFacts(size, frames / rate if rate else 0.0, channels, digest.hexdigest())
 
 
+WAV_HEADER = 44  # bytes before the audio in the WAV files Asterisk writes
+
+
+def closed(path: Path) -> bool:
+    """Whether the writer has finished the file: Asterisk writes a WAV's
+    length into its header only when it closes it."""
+    try:
+        size = path.stat().st_size
+        with wave.open(str(path), "rb") as audio:
+            data = audio.getnframes() * audio.getsampwidth() * audio.getnchannels()
+    except (OSError, wave.Error, EOFError):
+        return False
+    return data == size - WAV_HEADER
+
+
 def matches(path: Path, sha256: str) -> bool:
     """Whether the file is still the one that was recorded."""
     try:

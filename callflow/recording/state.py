@@ -1,15 +1,13 @@
 """A recording segment's life and the queue's recording policy, as pure logic.
 
-A segment is one stretch of a customer's conversation recorded to one file:
-from an agent's answer until the conversation ends or the customer leaves
-the call's bridge (a blind transfer); the next answer starts the next
+A segment is one stretch of a customer's conversation recorded to one file
+(three when split): from an agent's answer until the conversation ends or
+the customer leaves it (a blind transfer); the next answer starts the next
 segment. One transition table, each move logged::
 
     recording -[pause]-> paused -[resume]-> recording
     recording|paused -[stop]-> stopping -[finished]-> done
-    recording|paused|stopping -[finished]-> done      (Asterisk ended it: the call ended)
-    recording|paused|stopping -[failed]-> failed      (Asterisk could not write it)
-    recording|paused -[lost]-> interrupted            (gone from Asterisk after a restart)
+    recording|paused|stopping -[finished]-> done      (the customer hung up)
 
 ``done`` is checked afterwards: a file that is missing or does not match
 its checksum is reported (``missing``, ``corrupt``), never hidden.
@@ -38,8 +36,7 @@ class SegmentState(enum.Enum):
     PAUSED = "paused"
     STOPPING = "stopping"
     DONE = "done"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"
+    FAILED = "failed"  # Asterisk refused to start it (the row's state; no machine)
 
 
 class SegmentEvent(enum.Enum):
@@ -47,8 +44,6 @@ class SegmentEvent(enum.Enum):
     RESUME = "resume"
     STOP = "stop"
     FINISHED = "finished"
-    FAILED = "failed"
-    LOST = "lost"
 
 
 R, V = SegmentState, SegmentEvent
@@ -58,8 +53,6 @@ TRANSITIONS: dict[tuple[SegmentState, SegmentEvent], SegmentState] = {
     (R.PAUSED, V.RESUME): R.RECORDING,
     **{(s, V.STOP): R.STOPPING for s in LIVE},
     **{(s, V.FINISHED): R.DONE for s in (*LIVE, R.STOPPING)},
-    **{(s, V.FAILED): R.FAILED for s in (*LIVE, R.STOPPING)},
-    **{(s, V.LOST): R.INTERRUPTED for s in LIVE},
 }
 
 

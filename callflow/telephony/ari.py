@@ -52,6 +52,7 @@ import aiohttp
 
 from callflow.settings import AriSettings
 from callflow.tasks import Tasks
+from callflow.telephony.ami_recorder import AmiActions, AmiRecorder
 from callflow.telephony.ari_commands import AriCommands
 from callflow.telephony.ari_events import EVENT_TYPES, channel_of, parse_event
 from callflow.telephony.ari_http import (
@@ -67,11 +68,14 @@ from callflow.telephony.connection import Backoff, Link, LinkEvent
 from callflow.telephony.port import (
     RACES,
     Bridge,
+    ChannelDestroyed,
     Fenced,
     Gate,
     Race,
     ResyncHook,
     Snapshot,
+    StasisEnd,
+    StasisStart,
     TelephonyError,
     Unavailable,
     always_open,
@@ -128,6 +132,9 @@ class AriClient(AriCommands):
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._tasks = tasks
         self.socket = SocketRequests(request_timeout)
+        self.recorder = AmiRecorder(None, self.channel_name)  # AMI: ``use_ami``
+        # the names of channels in the application (AMI names channels by name)
+        self.names: dict[str, str] = {}
         self.connections = 0
         self.duplicates = 0
         self._recent: OrderedDict[bytes, float] = OrderedDict()
@@ -135,6 +142,15 @@ class AriClient(AriCommands):
     @staticmethod
     def now() -> float:
         return time.time()
+
+    async def channel_name(self, channel_id: str) -> str:
+        """Known from the channel's StasisStart; asked of Asterisk otherwise."""
+        name = self.names.get(channel_id)
+        return name if name is not None else await super().channel_name(channel_id)
+
+    def use_ami(self, ami: AmiActions) -> None:
+        """This server's AMI link: calls are recorded through it (MixMonitor)."""
+        self.recorder.ami = ami
 
     def on_resync(self, hook: ResyncHook) -> None:
         self._resync_hooks.append(hook)
@@ -221,6 +237,7 @@ class AriClient(AriCommands):
                 Bridge(str(b["id"]), tuple(str(c) for c in b.get("channels", []))) for b in bridges
             ),
         )
+        self.names = {c.id: c.name for c in snapshot.channels if c.in_app(self.app)}
         for hook in self._resync_hooks:
             try:
                 await hook(snapshot)
@@ -280,6 +297,10 @@ class AriClient(AriCommands):
         except (KeyError, TypeError, ValueError) as error:
             log.error("ignoring malformed ARI %s event (%s): %.200s", raw["type"], error, data)
             return
+        if isinstance(event, StasisStart):
+            self.names[event.channel.id] = event.channel.name
+        elif isinstance(event, StasisEnd | ChannelDestroyed):
+            self.names.pop(event.channel_id, None)
         if event is not None:
             self.bus.submit(event)
 

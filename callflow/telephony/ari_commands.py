@@ -10,19 +10,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from callflow.telephony.ami_recorder import AmiRecorder
 from callflow.telephony.port import NotFound, TelephonyError
-
-# a WAV (8 kHz signed linear), no beep, no limits, no key ends it; a name in
-# use is refused rather than overwritten or appended to
-_RECORDING: dict[str, Any] = {
-    "format": "wav", "ifExists": "fail", "beep": "false", "maxDurationSeconds": 0,
-    "maxSilenceSeconds": 0, "terminateOn": "none",
-}  # fmt: skip
 
 
 class AriCommands:
     app: str
     request: Callable[..., Awaitable[Any]]  # (resource, operation, **params) -> JSON
+    recorder: AmiRecorder  # a call's recording runs through the server's AMI
 
     async def answer(self, channel_id: str) -> None:
         await self.request("channels", "answer", channelId=channel_id)
@@ -122,27 +117,20 @@ class AriCommands:
     async def stop_playback(self, playback_id: str) -> bool:
         return await self._unless_gone("playbacks", "stop", playbackId=playback_id)
 
-    async def record_bridge(self, bridge_id: str, name: str) -> None:
-        await self.request("bridges", "record", bridgeId=bridge_id, **_RECORDING, name=name)
+    async def channel_name(self, channel_id: str) -> str:
+        found = await self.request("channels", "get", channelId=channel_id)
+        return str(found["name"])
 
-    async def record_channel(self, channel_id: str, name: str) -> None:
-        await self.request("channels", "record", channelId=channel_id, **_RECORDING, name=name)
+    async def record_call(
+        self, channel_id: str, name: str, *, said: str | None = None, heard: str | None = None
+    ) -> None:
+        await self.recorder.start(channel_id, name, said=said, heard=heard)
 
-    async def stop_recording(self, name: str) -> bool:
-        return await self._unless_gone("recordings", "stop", recordingName=name)
+    async def mute_call_recording(self, channel_id: str, muted: bool) -> None:
+        await self.recorder.mute(channel_id, muted)
 
-    async def pause_recording(self, name: str, paused: bool) -> None:
-        await self.request("recordings", "pause" if paused else "unpause", recordingName=name)
-
-    async def live_recording(self, name: str) -> str | None:
-        try:
-            found = await self.request("recordings", "getLive", recordingName=name)
-        except NotFound:
-            return None
-        state = str(found.get("state", "")) if isinstance(found, dict) else ""
-        if state in ("queued", "recording"):
-            return "recording"
-        return "paused" if state == "paused" else None
+    async def stop_call_recording(self, channel_id: str) -> bool:
+        return await self.recorder.stop(channel_id)
 
     async def send_message(self, endpoint: str, sender: str, body: str) -> None:
         tech, resource = endpoint.split("/", 1)

@@ -11,7 +11,6 @@ from callflow.telephony.port import (
     EndpointState,
     Event,
     PlaybackFinished,
-    RecordingEnded,
     StasisEnd,
     StasisStart,
     TextMessage,
@@ -44,8 +43,6 @@ EVENT_TYPES = (
     "ChannelDestroyed",
     "ChannelDtmfReceived",
     "PlaybackFinished",
-    "RecordingFinished",
-    "RecordingFailed",
     "EndpointStateChange",
     "TextMessageReceived",
     "RESTResponse",
@@ -71,14 +68,6 @@ def parse_event(raw: dict[str, Any]) -> Event | None:
         target = str(playback.get("target_uri", ""))
         on_channel = target.removeprefix("channel:") if target.startswith("channel:") else None
         return PlaybackFinished(str(playback.get("id", "")), on_channel)
-    if kind in ("RecordingFinished", "RecordingFailed"):
-        recording = raw.get("recording") or {}
-        failed = kind == "RecordingFailed"
-        return RecordingEnded(
-            str(recording.get("name", "")),
-            failed,
-            str(recording.get("cause", "")) if failed else "",
-        )
     if kind == "EndpointStateChange":
         endpoint = raw.get("endpoint") or {}
         return EndpointState(_endpoint_name(endpoint), endpoint.get("state") == "online")

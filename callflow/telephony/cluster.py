@@ -73,7 +73,6 @@ class PbxCluster:
         self.bridges: dict[str, str] = {}  # bridge id -> server (once made)
         self.pending_bridges: dict[str, tuple[str, str, str | None]] = {}  # kind, name, moh
         self.playbacks: dict[str, str] = {}
-        self.recordings: dict[str, str] = {}  # recording name -> the server it is on
         self.registered: dict[str, set[str]] = {}  # endpoint -> servers it is online on
         self.trunks: dict[tuple[str, str], bool] = {}  # (from, to) -> up, as last reported
         self._reported: dict[str, bool] = {}  # endpoint -> online, as the features know it
@@ -302,29 +301,18 @@ class PbxCluster:
         server = self.servers.get(self.playbacks.pop(playback_id, ""), self.primary)
         return await server.stop_playback(playback_id)
 
-    # -- recordings: on the server of what they record ----------------------------------
+    # -- a call's recording: on its channel's server ----------------------------------
 
-    async def record_bridge(self, bridge_id: str, name: str) -> None:
-        self.recordings[name] = self.bridges.get(bridge_id, "")
-        await (self._bridge_server(bridge_id) or self.primary).record_bridge(bridge_id, name)
+    async def record_call(
+        self, channel_id: str, name: str, *, said: str | None = None, heard: str | None = None
+    ) -> None:
+        await self.server_of(channel_id).record_call(channel_id, name, said=said, heard=heard)
 
-    async def record_channel(self, channel_id: str, name: str) -> None:
-        self.recordings[name] = self.channels.get(channel_id, "")
-        await self.server_of(channel_id).record_channel(channel_id, name)
+    async def mute_call_recording(self, channel_id: str, muted: bool) -> None:
+        await self.server_of(channel_id).mute_call_recording(channel_id, muted)
 
-    def _recording_server(self, name: str) -> Telephony:
-        return self.servers.get(self.recordings.get(name, ""), self.primary)
-
-    async def stop_recording(self, name: str) -> bool:
-        server = self._recording_server(name)
-        self.recordings.pop(name, None)
-        return await server.stop_recording(name)
-
-    async def pause_recording(self, name: str, paused: bool) -> None:
-        await self._recording_server(name).pause_recording(name, paused)
-
-    async def live_recording(self, name: str) -> str | None:
-        return await self._recording_server(name).live_recording(name)
+    async def stop_call_recording(self, channel_id: str) -> bool:
+        return await self.server_of(channel_id).stop_call_recording(channel_id)
 
     # -- bridges: made where their first channel is ------------------------------------
 

@@ -91,6 +91,8 @@ def asterisk_servers(settings: Settings, tasks: Tasks, *, gate: Gate = always_op
         (server.name, AriClient(server.ari, tasks, gate=gate), AmiClient(server.ami, gate=gate))
         for server in settings.servers
     ]
+    for _, ari, ami in clients:
+        ari.use_ami(ami)  # calls are recorded through AMI (MixMonitor)
     links = tuple(ServerLink(name, ari, ami) for name, ari, ami in clients)
     port: Telephony = (
         clients[0][1] if len(clients) == 1 else PbxCluster({n: ari for n, ari, _ in clients})

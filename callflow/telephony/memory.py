@@ -86,7 +86,7 @@ class MemoryPbx(MemoryRecordings):
         self._playback_ids = itertools.count(1)
         self.latency = 0.0  # virtual seconds each command takes
         self.auto_answer: set[str] = set()  # endpoints whose phones answer at once
-        self.live: dict[str, MemRecording] = {}
+        self.live: dict[str, MemRecording] = {}  # call recordings, by channel id
         self.recordings_dir: Path | None = None  # where stopped recordings are written
 
     # -- the port: clock, timers, resync ---------------------------------------------
@@ -180,6 +180,14 @@ class MemoryPbx(MemoryRecordings):
         """The person on this channel hangs up."""
         await self._gone(channel_id, 16, "Normal Clearing")
         await self.settle()
+
+    async def vanish(self, channel_id: str) -> None:
+        """The channel hung up while no application listened (callflow was
+        away): gone from bridges, its recording closed, no event told."""
+        channel = self.channels.pop(channel_id, None)
+        if channel is not None:
+            self._leave_bridge(channel)
+            await self._target_gone(f"channel:{channel_id}")
 
     async def dtmf(self, channel_id: str, digits: str) -> None:
         for digit in digits:
@@ -325,7 +333,6 @@ class MemoryPbx(MemoryRecordings):
         bridge = self.bridges.pop(bridge_id, None)
         if bridge is None:
             return False
-        await self._target_gone(f"bridge:{bridge_id}")
         for channel_id in bridge.channels:
             if channel_id in self.channels:
                 self.channels[channel_id].bridge = None

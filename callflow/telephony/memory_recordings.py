@@ -1,8 +1,9 @@
-"""The in-memory PBX's recordings: a bridge's or a channel's audio under a
-name, paused, stopped, and ended with what it records. With
-``recordings_dir`` set, a stopped recording leaves a silent WAV as long as
-the (virtual) time it was recording, so the features' file handling runs
-as it does on Asterisk's files."""
+"""The in-memory PBX's call recordings (Asterisk's MixMonitor): a channel's
+audio under a name (and each direction alone), muted, stopped, ended by the
+hang-up. With ``recordings_dir`` set, an ended recording leaves silent WAVs
+as long as the (virtual) time it ran — muted time included, as Asterisk
+writes silence then — so the features' file handling runs as on Asterisk's
+files."""
 
 from __future__ import annotations
 
@@ -11,28 +12,24 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-from callflow.telephony.bus import EventBus
-from callflow.telephony.memory_model import MemBridge, MemChannel
-from callflow.telephony.port import Conflict, NotFound, RecordingEnded
+from callflow.telephony.memory_model import MemChannel
+from callflow.telephony.port import NotFound
 
 
 @dataclass
 class MemRecording:
-    name: str
-    target: str  # bridge:<id> or channel:<id>
+    channel_id: str
+    files: list[str]  # the mixed one first, then said / heard
     started: float
-    paused_since: float | None = None
-    paused_total: float = 0.0
+    muted: bool = False
 
 
 class MemoryRecordings:
     """Mixed into ``MemoryPbx``; the attributes below are its."""
 
-    bus: EventBus
-    bridges: dict[str, MemBridge]
     channels: dict[str, MemChannel]
     recordings_dir: Path | None
-    live: dict[str, MemRecording]
+    live: dict[str, MemRecording]  # by channel id
 
     def now(self) -> float:  # MemoryPbx's
         raise NotImplementedError
@@ -40,65 +37,46 @@ class MemoryRecordings:
     async def _command(self, operation: str, *detail: str) -> None:  # MemoryPbx's
         raise NotImplementedError
 
-    async def record_bridge(self, bridge_id: str, name: str) -> None:
-        await self._command("record_bridge", bridge_id, name)
-        if bridge_id not in self.bridges:
-            raise NotFound("record_bridge", 404, f"Bridge not found: {bridge_id}")
-        self._start(name, f"bridge:{bridge_id}", "record_bridge")
+    def _recorded(self, channel_id: str, operation: str) -> MemChannel:
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            raise NotFound(operation, 404, f"Channel not found: {channel_id}")
+        return channel
 
-    async def record_channel(self, channel_id: str, name: str) -> None:
-        await self._command("record_channel", channel_id, name)
-        if channel_id not in self.channels:
-            raise NotFound("record_channel", 404, f"Channel not found: {channel_id}")
-        self._start(name, f"channel:{channel_id}", "record_channel")
+    async def record_call(
+        self, channel_id: str, name: str, *, said: str | None = None, heard: str | None = None
+    ) -> None:
+        await self._command("record_call", channel_id, name)
+        self._recorded(channel_id, "record_call")
+        files = [name, *(f for f in (said, heard) if f is not None)]
+        self.live[channel_id] = MemRecording(channel_id, files, self.now())
 
-    def _start(self, name: str, target: str, operation: str) -> None:
-        if name in self.live:
-            raise Conflict(operation, 409, f"Recording with the same name exists: {name}")
-        self.live[name] = MemRecording(name, target, self.now())
+    async def mute_call_recording(self, channel_id: str, muted: bool) -> None:
+        await self._command("mute_call_recording", channel_id, str(muted))
+        self._recorded(channel_id, "mute_call_recording")
+        recording = self.live.get(channel_id)
+        if recording is not None:  # none: nothing to mute (Asterisk says Success)
+            recording.muted = muted
 
-    async def stop_recording(self, name: str) -> bool:
-        await self._command("stop_recording", name)
-        if name not in self.live:
+    async def stop_call_recording(self, channel_id: str) -> bool:
+        await self._command("stop_call_recording", channel_id)
+        if channel_id not in self.channels or channel_id not in self.live:
             return False
-        await self._end(name)
+        await self._end(channel_id)
         return True
 
-    async def pause_recording(self, name: str, paused: bool) -> None:
-        await self._command("pause_recording", name, str(paused))
-        recording = self.live.get(name)
-        if recording is None:
-            raise NotFound("pause_recording", 404, f"Recording not found: {name}")
-        now = self.now()
-        if paused and recording.paused_since is None:
-            recording.paused_since = now
-        elif not paused and recording.paused_since is not None:
-            recording.paused_total += now - recording.paused_since
-            recording.paused_since = None
-
-    async def live_recording(self, name: str) -> str | None:
-        await self._command("live_recording", name)
-        recording = self.live.get(name)
-        if recording is None:
-            return None
-        return "paused" if recording.paused_since is not None else "recording"
-
     async def _target_gone(self, target: str) -> None:
-        """A bridge destroyed or a channel gone: its recordings end (as on
-        Asterisk, a destroyed bridge's recording ends without an event)."""
-        for name in [n for n, r in self.live.items() if r.target == target]:
-            await self._end(name, tell=target.startswith("channel:"))
+        """A channel gone: its recording ends with it, files closed."""
+        channel_id = target.removeprefix("channel:")
+        if target.startswith("channel:") and channel_id in self.live:
+            await self._end(channel_id)
 
-    async def _end(self, name: str, *, tell: bool = True) -> None:
-        recording = self.live.pop(name)
-        now = self.now()
-        if recording.paused_since is not None:
-            recording.paused_total += now - recording.paused_since
+    async def _end(self, channel_id: str) -> None:
+        recording = self.live.pop(channel_id)
         if self.recordings_dir is not None:
-            seconds = max(0.0, now - recording.started - recording.paused_total)
-            await asyncio.to_thread(_silence, self.recordings_dir / f"{name}.wav", seconds)
-        if tell:
-            self.bus.submit(RecordingEnded(name))
+            seconds = max(0.0, self.now() - recording.started)
+            for name in recording.files:
+                await asyncio.to_thread(_silence, self.recordings_dir / f"{name}.wav", seconds)
 
 
 def _silence(path: Path, seconds: float) -> None:

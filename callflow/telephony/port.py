@@ -128,20 +128,6 @@ class PlaybackFinished(Event):
 
 
 @dataclass(frozen=True)
-class RecordingEnded(Event):
-    """A recording is over: stopped, or what it recorded ended (a bridge
-    destroyed, a channel hung up); ``failed``: Asterisk could not write it."""
-
-    name: str
-    failed: bool = False
-    cause: str = ""
-
-    @property
-    def key(self) -> str:
-        return f"recording:{self.name}"
-
-
-@dataclass(frozen=True)
 class EndpointState(Event):
     endpoint: str  # PJSIP/agent1
     online: bool
@@ -317,21 +303,20 @@ class Telephony(Protocol):
     async def stop_playback(self, playback_id: str) -> bool:
         """False when the playback was already over."""
 
-    async def record_bridge(self, bridge_id: str, name: str) -> None:
-        """Record the bridge's mixed audio to ``<name>.wav`` in the PBX's
-        recording directory (a name being recorded: ``Conflict``)."""
+    async def record_call(
+        self, channel_id: str, name: str, *, said: str | None = None, heard: str | None = None
+    ) -> None:
+        """Record what the channel says and hears, mixed, to ``<name>.wav`` in
+        the PBX's monitor directory, until stopped or hung up, wherever the
+        channel goes (bridges, holds); ``said``/``heard``: also each direction
+        alone to ``<said>.wav``/``<heard>.wav``."""
 
-    async def record_channel(self, channel_id: str, name: str) -> None:
-        """Record a channel's audio (a snoop's: one side of a call) likewise."""
+    async def mute_call_recording(self, channel_id: str, muted: bool) -> None:
+        """Write silence instead of the call (card numbers), or the call again
+        (no recording on the channel: nothing happens)."""
 
-    async def stop_recording(self, name: str) -> bool:
-        """Stop and keep it (``RecordingEnded`` follows); False: not live."""
-
-    async def pause_recording(self, name: str, paused: bool) -> None:
-        """Pause (nothing is written) or resume a live recording."""
-
-    async def live_recording(self, name: str) -> str | None:
-        """``recording`` or ``paused``; None when it is not live."""
+    async def stop_call_recording(self, channel_id: str) -> bool:
+        """Stop and close the files; False when the channel had none (or is gone)."""
 
     async def send_message(self, endpoint: str, sender: str, body: str) -> None: ...
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from callflow.localpbx.runner import LocalPbx
-from callflow.settings import AriSettings
+from callflow.settings import AmiSettings, AriSettings
 from callflow.tasks import Tasks
+from callflow.telephony.ami import AmiClient
 from callflow.telephony.ari import AriClient
 from callflow.telephony.memory import MemoryPbx
 from callflow.telephony.port import (
@@ -21,7 +22,6 @@ from callflow.telephony.port import (
     EndpointState,
     Event,
     PlaybackFinished,
-    RecordingEnded,
     StasisEnd,
     StasisStart,
     Telephony,
@@ -32,7 +32,6 @@ from tests.harness.poll import poll_until
 
 KINDS: tuple[type[Event], ...] = (
     StasisStart, StasisEnd, ChannelDestroyed, Dtmf, PlaybackFinished, EndpointState, TextMessage,
-    RecordingEnded,
 )  # fmt: skip
 
 
@@ -42,6 +41,7 @@ class Contract:
 
     port: Telephony
     world: World
+    files: Path  # where the PBX writes call recordings (Asterisk's monitor directory)
     events: list[Event] = field(default_factory=list)
 
     async def record(self, event: Event) -> None:
@@ -83,7 +83,8 @@ async def contract(
     tasks = Tasks()
     if backend == "memory":
         pbx = MemoryPbx(tasks, real_time=True)
-        memory = Contract(pbx, MemoryWorld(pbx))
+        pbx.recordings_dir = tmp_path / "monitor"
+        memory = Contract(pbx, MemoryWorld(pbx), pbx.recordings_dir)
         for kind in KINDS:
             pbx.on(kind, memory.record)
         await pbx.connect()
@@ -96,15 +97,24 @@ async def contract(
         url=config.ari_url, user=config.ari_user, password=config.ari_password, app=config.app
     )
     ari = AriClient(settings, tasks)
+    ami = AmiClient(
+        AmiSettings(
+            host="127.0.0.1", port=config.ami_port, user=config.ami_user, secret=config.ami_secret
+        )
+    )
+    ari.use_ami(ami)
     world = await AsteriskWorld.open(local, tmp_path)
-    real = Contract(ari, world)
+    real = Contract(ari, world, local.state_dir / "spool" / "monitor")
     for kind in KINDS:
         ari.on(kind, real.record)
     running = tasks.spawn(ari.run(), "ari")
+    await ami.start()
     try:
         await ari.wait_synced(15)
+        await ami.wait_ready(15)
         yield real
     finally:
+        await ami.close()
         await ari.close()
         if running is not None:
             running.cancel()

@@ -212,9 +212,12 @@ async def center(tmp_path: Path) -> AsyncIterator[Center]:
     await db.close()
 
 
-async def restarted(first: Center, db: Database, *, recordings: bool = True) -> Center:
+async def restarted(
+    first: Center, db: Database, *, recordings: bool = True, gone: tuple[str, ...] = ()
+) -> Center:
     """callflow stops and starts again on the same database while Asterisk
-    keeps its channels, bridges and (``recordings``) live recordings."""
+    keeps its channels, bridges and (``recordings``) live recordings; the
+    channels in ``gone`` hang up while callflow is away."""
     await first.events.close()
     survivors = MemoryPbx(Tasks())
     survivors.clock = first.pbx.clock
@@ -222,6 +225,9 @@ async def restarted(first: Center, db: Database, *, recordings: bool = True) -> 
     survivors.channels, survivors.bridges = dict(first.pbx.channels), dict(first.pbx.bridges)
     if recordings:
         survivors.live = dict(first.pbx.live)
+    survivors.recordings_dir = first.pbx.recordings_dir
+    for channel_id in gone:
+        await survivors.vanish(channel_id)
     await first.pbx.tasks.close()
     await first.db.close()
     again = Center(survivors, db, first.directory)

@@ -1,7 +1,7 @@
 """Recording on the memory PBX: the queue's policy, one file per segment
 across an attended transfer, a new segment after a blind one, pauses for
-card numbers, the file's facts, split voices, failures that are told, and
-a restart in the middle."""
+card numbers (muted), the file's facts, split voices, failures that are
+told, and a restart in the middle."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from sqlmodel import col, select
 
 from callflow.db.models import Recording
 from callflow.recording.service import RecordingError
-from callflow.routing.runtime import call_bridge_id
 from callflow.routing.transfers import Target
 from callflow.telephony.port import TelephonyError
 from tests.flow.conftest import DIRECTORY, Center, build_center, restarted
@@ -53,8 +52,8 @@ async def test_an_always_queue_records_the_conversation_from_the_answer_to_the_e
 ) -> None:
     customer = await _talking(center)
     interaction = center.routing.calls[customer].interaction_id
-    (name,) = center.pbx.live
-    assert center.pbx.live[name].target == f"bridge:{call_bridge_id(interaction)}"
+    assert list(center.pbx.live) == [customer]  # the customer's channel: what they say and hear
+    assert not [b for b in center.pbx.bridges.values() if len(b.channels) > 2]  # no recorder
     await center.pbx.advance(12)
     await center.pbx.hangup_phone(customer)
     (row,) = await rows(center)
@@ -66,16 +65,18 @@ async def test_an_always_queue_records_the_conversation_from_the_answer_to_the_e
     assert [e.kind for e in await center.log("recording_started")] == ["recording_started"]
 
 
-async def test_a_pause_keeps_card_numbers_out_and_marks_the_gap(center: Center) -> None:
+async def test_a_pause_mutes_the_card_number_and_marks_the_gap(center: Center) -> None:
     customer = await _talking(center)
     await center.pbx.advance(5)
     assert await center.recordings.pause("agent1", True) == "paused"
-    await center.pbx.advance(20)  # the card number: not recorded
+    assert center.pbx.live[customer].muted
+    await center.pbx.advance(20)  # the card number: silence in the file
     assert await center.recordings.pause("agent1", False) == "recording"
+    assert not center.pbx.live[customer].muted
     await center.pbx.advance(5)
     await center.pbx.hangup_phone(customer)
     (row,) = await rows(center)
-    assert row.duration == 10.0  # 5 + 5: the 20 s paused are not in the file
+    assert row.duration == 30.0  # the file keeps the call's length
     (gap,) = row.pauses
     assert gap["at"] < gap["until"]
 
@@ -110,13 +111,12 @@ async def test_on_demand_records_only_when_asked_with_each_voice_on_its_own_too(
         await center.recordings.pause("agent3", True)
     assert await center.recordings.start("agent3") == "recording"
     await center.pbx.settle()
-    targets = sorted(r.target.split(":")[0] for r in center.pbx.live.values())
-    assert targets == ["bridge", "channel", "channel"]  # mixed, customer, agent
+    (files,) = [r.files for r in center.pbx.live.values()]
+    assert [f.rsplit("-", 1)[1] for f in files[1:]] == ["customer", "agent"]  # and mixed
     await center.pbx.advance(3)
     await center.recordings.stop("agent3")
     kinds = [(r.kind, r.state) for r in await rows(center)]
     assert kinds == [("mixed", "done"), ("customer", "done"), ("agent", "done")]
-    assert not [c for c in center.pbx.channels if c.startswith("callflow-recsnoop-")]
     await center.pbx.hangup_phone(customer)
 
 
@@ -132,7 +132,7 @@ async def test_a_recording_asterisk_refuses_is_told_and_the_call_still_connects(
     center: Center,
 ) -> None:
     await center.login("agent1")
-    center.pbx.fail_next("record_bridge", TelephonyError("record_bridge", 500, "disk full"))
+    center.pbx.fail_next("record_call", TelephonyError("MixMonitor", None, "disk full"))
     customer = await center.pbx.call(["queue", "support"], caller="5550100")
     await center.answer("agent1")
     assert center.routing.calls[customer].agent == "agent1"  # talking, unrecorded
@@ -168,19 +168,16 @@ async def test_after_a_restart_a_paused_recording_is_adopted_still_paused(
     await db.close()
 
 
-async def test_after_a_restart_a_recording_asterisk_lost_is_interrupted_and_goes_on_anew(
+async def test_a_call_that_ended_while_callflow_was_away_has_its_recording_read(
     tmp_path: Path,
 ) -> None:
     first, db = await build_center(tmp_path, RECORDED)
     await first.start()
     customer = await _talking(first)
-    again = await restarted(first, db, recordings=False)  # Asterisk lost the recording
-    assert len(again.pbx.live) == 1  # a new segment records on
-    await again.pbx.hangup_phone(customer)
-    states = [(r.segment, r.state) for r in await rows(again)]
-    assert states == [(1, "interrupted"), (2, "done")]
-    (told,) = await again.log("recording_interrupted")
-    assert told.detail["segment"] == 1
+    await first.pbx.advance(4)
+    again = await restarted(first, db, gone=(customer,))
+    (row,) = await rows(again)
+    assert (row.state, row.duration) == ("done", 4.0)
     await again.close()
     await db.close()
 

@@ -32,7 +32,7 @@ async def test_doctor_passes_every_check_while_serve_runs(
     ]
     assert all(line.startswith("ok") for line in lines), out
     assert str(pbx.state_dir / "keys" / "ca.crt") in lines[-2]
-    assert f"{pbx.state_dir / 'spool' / 'recording'} is writable" in lines[-1]
+    assert f"{pbx.state_dir / 'spool' / 'monitor'} is writable" in lines[-1]
     assert "Stasis(callflow,...) in callflow-agents: *11, *12" in out
     assert "callflow-inbound: 100, 200, 201" in out
     # without it, on a host that trusts no certificate: a warning saying what to do

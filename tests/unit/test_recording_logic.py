@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from callflow.fsm import InvalidTransition
-from callflow.recording.files import FileProblem, inspect, matches
+from callflow.recording.files import FileProblem, closed, inspect, matches
 from callflow.recording.state import (
     Policy,
     SegmentEvent,
@@ -26,9 +26,19 @@ def test_a_segment_pauses_resumes_stops_and_is_done_once_asterisk_finished_it() 
         machine.fire(SegmentEvent.PAUSE)
 
 
-def test_a_paused_segment_lost_in_a_restart_is_interrupted_not_done() -> None:
+def test_a_paused_segment_ended_by_a_hang_up_is_done() -> None:
     machine = segment_machine("x", SegmentState.PAUSED)
-    assert machine.fire(SegmentEvent.LOST) is SegmentState.INTERRUPTED
+    assert machine.fire(SegmentEvent.FINISHED) is SegmentState.DONE
+
+
+def test_a_file_is_closed_only_once_its_header_counts_all_its_audio(tmp_path: Path) -> None:
+    path = tmp_path / "call.wav"
+    assert not closed(path)  # not there yet
+    _wav(path, 1.0)
+    assert closed(path)
+    with path.open("ab") as more:  # Asterisk still writing: the header lags
+        more.write(b"\0\0" * 800)
+    assert not closed(path)
 
 
 def test_always_records_on_demand_only_when_asked_and_never_never() -> None:

@@ -61,7 +61,7 @@ class RecordingOut(BaseModel):
     kind: str = Field(description="mixed (the conversation), customer or agent (one voice)")
     queue: str
     agent: str | None
-    state: str = Field(description="recording, paused, done, failed, missing, interrupted")
+    state: str = Field(description="recording, paused, done, failed, missing")
     started_at: datetime
     ended_at: datetime | None
     duration: float | None
