@@ -376,7 +376,14 @@ async def main(
         await runner.ladder(baselines, [r for r in rates if r <= DELAY_RATES[1]])
         results = pooled(runner.results)
         report(results)
-        return summary(results, seconds)
+        figures = summary(results, seconds)
+        if cost := figures["recording"]:
+            print(
+                f"recording every call ({cost['system']}, {cost['calls']} calls at 10-40/s): "
+                f"median offer delay {cost['median_ms']} ms vs {cost['without_median_ms']} ms "
+                f"without, x{cost['ratio']}"
+            )
+        return figures
     finally:
         for process in (floor, agent_sipp):
             if process is not None and process.returncode is None:
