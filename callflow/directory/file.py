@@ -66,6 +66,7 @@ from callflow.db.models import (
 from callflow.db.models.assist import ExpertGroupBase
 from callflow.db.models.routing import NAME_PATTERN, AgentBase, QueueBase
 from callflow.routing.dispositions import DispositionPolicy
+from callflow.routing.hours import OpeningHours
 from callflow.routing.strategies import Strategy
 
 DISABLED_PASSWORD = "!"  # matches no password: set one with `callflow user passwd`
@@ -86,6 +87,7 @@ class QueueSpec(QueueBase):
         )
         if problems := policy.problems():
             raise ValueError("; ".join(problems))
+        OpeningHours.parse(self.hours)  # HoursError (a ValueError) names the problem
         return self
 
 

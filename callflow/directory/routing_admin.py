@@ -54,6 +54,10 @@ class QueueUpdate(BaseModel):
     dispositions: dict[str, str] | None = None
     disposition_required: bool | None = None
     disposition_default: str | None = None
+    hours: dict[str, Any] | None = Field(
+        default=None, description="mon..sun, zone, holidays; null: always open"
+    )
+    closed_target: str | None = None
 
 
 class AgentUpdate(BaseModel):

@@ -73,12 +73,53 @@ class QueueEntry:
         self.notice = RecordingNotice(board.port, board.events, self._after_notice, reject)
 
     async def enter_queue(self, channel: Channel, args: list[str]) -> None:
-        name, priority = parse_queue_args(args, list(self.board.queues))
+        asked, priority = parse_queue_args(args, list(self.board.queues))
+        name = await self._open_queue(channel, asked)
+        if name is None:
+            return
         sound = self.board.queues[name].recording_notice
         if sound:
-            await self.notice.start(channel, name, args, sound)
+            await self.notice.start(channel, name, [name, str(priority)], sound)
         else:
             await self._join(channel, name, priority, answered=False)
+
+    async def _open_queue(self, channel: Channel, name: str) -> str | None:
+        """The queue the caller joins: ``name`` while it is open; while it is
+        closed, its ``closed_target`` (another queue, in turn checked) or the
+        dialplan (``CALLFLOW_RESULT=closed``). None: sent to the dialplan."""
+        now = at(self.board.now())
+        visited = [name]
+        while True:
+            conf = self.board.queues[name]
+            if conf.hours.is_open(now):
+                return name
+            target = conf.closed_target
+            opens = conf.hours.next_opening(now)
+            await self.board.events.record(
+                "closed", channel=channel.id, queue=name, caller=channel.caller_number,
+                target=target or "next priority",
+                opens=opens.isoformat() if opens is not None else None,
+            )  # fmt: skip
+            if target and target.startswith("queue:"):
+                following = target.removeprefix("queue:")
+                if following in self.board.queues and following not in visited:
+                    visited.append(following)
+                    name = following
+                    continue
+                log.warning(
+                    "queue %s is closed and its closed target %s is no queue to join (%s): "
+                    "the dialplan", name, target, " -> ".join(visited),
+                )  # fmt: skip
+                target = None
+            await self.port.set_var(channel.id, "CALLFLOW_RESULT", "closed")
+            if target:
+                context, exten, priority = target.split(",")
+                await self.port.continue_in_dialplan(
+                    channel.id, context, exten, int(priority) if priority.isdigit() else priority
+                )
+            else:
+                await self.port.continue_in_dialplan(channel.id)
+            return None
 
     async def _after_notice(self, channel: Channel, args: list[str]) -> None:
         name, priority = parse_queue_args(args, list(self.board.queues))

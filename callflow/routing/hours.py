@@ -42,6 +42,7 @@ class OpeningHours:
     zone: str = "UTC"
     week: dict[int, tuple[Span, ...]] = field(default_factory=dict)  # 0 = Monday
     holidays: frozenset[date] = frozenset()
+    spec: dict[str, object] | None = field(default=None, compare=False)  # as written
 
     @property
     def always(self) -> bool:
@@ -78,7 +79,7 @@ class OpeningHours:
                 raise HoursError(f"hours: holiday {item!r} is not a date (YYYY-MM-DD)") from None
         if not week:
             raise HoursError("hours: no day has opening hours (leave hours out to be always open)")
-        return cls(zone, week, frozenset(holidays))
+        return cls(zone, week, frozenset(holidays), dict(spec))
 
     def is_open(self, at: datetime) -> bool:
         if self.always:

@@ -19,6 +19,7 @@ from callflow.logs import AGENT_LEG_PREFIX as AGENT_LEG_PREFIX  # leg ids name t
 from callflow.routing.agent_state import AgentEvent, AgentState, agent_machine
 from callflow.routing.call_state import CallEvent, CallState, call_machine
 from callflow.routing.dispositions import DispositionPolicy
+from callflow.routing.hours import OpeningHours
 from callflow.routing.strategies import Strategy
 from callflow.user_phones import Phones
 
@@ -69,6 +70,8 @@ class QueueConf:
     recording_split: bool = False
     retention_days: int = 0
     recording_notice: str | None = None  # a sound each caller hears before joining
+    hours: OpeningHours = field(default_factory=OpeningHours)
+    closed_target: str | None = None
     disposition: DispositionPolicy = field(default_factory=DispositionPolicy)
     members: dict[str, int] = field(default_factory=dict)  # agent -> level, in order
     recent_waits: deque[float] = field(default_factory=lambda: deque(maxlen=20))

@@ -15,6 +15,7 @@ from callflow.db.models.phones import browser_phones_by_username
 from callflow.db.rows import RowWriter
 from callflow.routing.agent_state import AgentState
 from callflow.routing.dispositions import DispositionPolicy
+from callflow.routing.hours import OpeningHours
 from callflow.routing.runtime import AgentRuntime, QueueConf
 from callflow.routing.strategies import Strategy
 
@@ -72,6 +73,8 @@ class RoutingStore:
                 recording_split=q.recording_split,
                 retention_days=q.retention_days,
                 recording_notice=q.recording_notice,
+                hours=OpeningHours.parse(q.hours),
+                closed_target=q.closed_target,
                 disposition=DispositionPolicy(
                     dict(q.dispositions), q.disposition_required, q.disposition_default
                 ),

@@ -98,3 +98,26 @@ async def test_admin_adds_a_queue_and_bad_settings_are_named(
         assert (await client.delete("/api/queues/vip")).status_code == 204
         assert "vip" not in app.services.routing.queues
         assert app.services.routing.queues["support"].members == {}  # a1 moved to vip, a2 gone
+
+
+async def test_an_admin_sets_opening_hours_and_a_schedule_that_cannot_be_read_is_named(
+    start_callflow: StartCallflow,
+) -> None:
+    app = await start_callflow(DIRECTORY)
+    hours = {"zone": "Europe/Paris", "mon": "08:00-18:00", "holidays": ["2026-12-25"]}
+    async with signed_in(app, "root", Role.ADMIN) as client:
+        assert (await client.get("/api/queues/support")).json()["hours"] is None
+        changed = await client.patch(
+            "/api/queues/support", json={"hours": hours, "closed_target": "closed,s,1"}
+        )
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["hours"] == hours
+        assert changed.json()["closed_target"] == "closed,s,1"
+        assert not app.services.routing.queues["support"].hours.always
+        bad = await client.patch("/api/queues/support", json={"hours": {"mon": "8-18"}})
+        assert bad.status_code == 422 and "expected HH:MM-HH:MM" in bad.text
+        bad = await client.patch("/api/queues/support", json={"hours": {"zone": "Nowhere"}})
+        assert bad.status_code == 422 and "unknown time zone 'Nowhere'" in bad.text
+        cleared = await client.patch("/api/queues/support", json={"hours": None})
+        assert cleared.json()["hours"] is None
+        assert app.services.routing.queues["support"].hours.always

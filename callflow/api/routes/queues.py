@@ -68,6 +68,8 @@ def _public(services: ServicesDep, name: str) -> QueuePublic:
         dispositions=dict(conf.disposition.codes),
         disposition_required=conf.disposition.required,
         disposition_default=conf.disposition.default,
+        hours=conf.hours.spec,
+        closed_target=conf.closed_target,
         members=dict(conf.members),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -53,6 +54,12 @@ class QueueBase(SQLModel):
     )
     disposition_required: bool = False  # before the agent's wrap-up ends
     disposition_default: str | None = Field(default=None, max_length=20)
+    # opening hours: mon..sun = "HH:MM-HH:MM[,...]", zone, holidays; none: always open
+    hours: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # where callers go while closed: another queue or a dialplan location
+    closed_target: str | None = Field(
+        default=None, max_length=120, schema_extra={"pattern": TARGET_PATTERN}
+    )
 
 
 class Queue(QueueBase, table=True):

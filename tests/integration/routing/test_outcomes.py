@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from callflow.app import App
 from callflow.routing.agent_state import AgentEvent, AgentState
+from callflow.routing.hours import DAYS
 from callflow.routing.store import epoch
 from tests.harness.poll import poll_until
 from tests.harness.sipp import Sipp, media_phone
@@ -13,6 +15,7 @@ from tests.integration.conftest import StartCallflow, agent_port
 from tests.integration.routing.helpers import (
     directory,
     ended,
+    interactions,
     log_kinds,
     login,
     state,
@@ -225,3 +228,21 @@ async def test_waiting_callers_hear_their_position_and_the_hold_time_periodicall
     assert len(by_caller[first_id]) >= 2  # every 2 s while waiting
     assert set(by_caller[first_id]) == {1}
     assert set(by_caller[second_id]) == {2}
+
+
+async def test_a_caller_of_a_closed_queue_goes_to_its_closed_target_unanswered(
+    start_callflow: StartCallflow, sipp: Sipp
+) -> None:
+    other_day = DAYS[(datetime.now(UTC).weekday() + 3) % 7]  # open then, closed all today
+    text = directory(
+        {"shut": {"closed_target": "callflow-test-exit,s,1"}}, {"a1": {"shut": 1}}
+    ).replace('name = "shut"\n', f'name = "shut"\nhours = {{ {other_day} = "09:00-17:00" }}\n')
+    app = await start_callflow(text)
+    await login(app, "a1")
+    caller = await sipp.customer("qshut")  # the target plays a beep and hangs up
+    assert await caller.wait(30) == 0, caller.errors
+    (event,) = await app.services.events.of_kind("closed")
+    assert (event.queue, event.detail["target"]) == ("shut", "callflow-test-exit,s,1")
+    assert event.detail["opens"] is not None
+    assert not await interactions(app)  # never answered, never queued
+    assert state(app, "a1") is AgentState.AVAILABLE
