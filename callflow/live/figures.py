@@ -108,6 +108,7 @@ class DayFigures:
             "queue": name,
             "waiting": len(waiting),
             "longest_wait": 0.0 if oldest is None else max(0.0, now - oldest),
+            "estimated_wait": round(routing.board.estimated_wait(conf), 1),
             "oldest_waiting_since": oldest,
             "agents_available": sum(1 for a in members if a.free),
             "agents_busy": sum(1 for a in members if a.state in BUSY),

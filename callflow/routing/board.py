@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,7 @@ from callflow.routing.runtime import (
     channel_key,
 )
 from callflow.routing.store import RoutingStore
-from callflow.routing.waiting import QueuedCall, position
+from callflow.routing.waiting import QueuedCall, estimated_wait, position, wait_for_place
 from callflow.telephony.port import Telephony
 
 log = logging.getLogger("callflow.routing")
@@ -97,6 +98,47 @@ class Board:
             and a.state in LOGGED_IN
             and a.state is not AgentState.PAUSED
         )
+
+    def estimated_wait(self, conf: QueueConf, call: WaitingCall | None = None) -> float:
+        """Seconds until answer for ``call`` (None: a caller joining now).
+        Callers whose offer rings an agent already have that agent (it is
+        counted busy), so the place is among the callers still waiting:"""
+        if call is not None and call.state is CallState.OFFERING:
+            return 0.0
+        offered = sum(
+            1 for c in self.calls.values() if c.queue == conf.name and c.state is CallState.OFFERING
+        )
+        if call is not None:
+            place = self.position(call) - offered
+        else:
+            place = 1 + sum(
+                1 for c in self.calls.values()
+                if c.queue == conf.name and c.state is CallState.WAITING
+            )  # fmt: skip
+        return self._wait_for(conf, max(1, place))
+
+    def _wait_for(self, conf: QueueConf, place: int) -> float:
+        """Seconds until answer for the caller at ``place`` of the queue now:
+        once calls' lengths are known, from when each serving agent should
+        be free (free now; the rest of a wrap-up; the rest of an average
+        call, then the wrap-up); before, from the recent waits."""
+        if not conf.recent_handles:
+            return estimated_wait(place, list(conf.recent_waits), self.serving(conf))
+        handle = statistics.fmean(conf.recent_handles)
+        talk = max(0.0, handle - conf.wrapup)
+        now = self.now()
+        free_in: list[float] = []
+        for name in conf.members:
+            agent = self.agents.get(name)
+            if agent is None or name in self.free:
+                free_in += [0.0] if agent is not None else []
+            elif agent.state is AgentState.WRAP_UP:
+                free_in.append(max(0.0, agent.busy_until - now))
+            elif agent.state in (AgentState.ON_CALL, AgentState.RINGING):
+                call = self.call_of_agent(name)
+                began = call.answered_at if call is not None and call.answered_at else now
+                free_in.append(max(0.0, began + talk - now) + conf.wrapup)
+        return wait_for_place(place, free_in, handle)
 
     def position(self, call: WaitingCall) -> int:
         same = [

@@ -119,6 +119,7 @@ class Desk:
             await self.wrapup_done(agent)
         else:
             self.wrapping.add(agent.name)
+            agent.busy_until = self.board.now() + seconds
             self.board.port.arm(agent_key(agent.name), WRAPUP_TIMER, seconds)
 
     def _stop_wrapup(self, agent: AgentRuntime) -> None:

@@ -129,6 +129,9 @@ class Endings:
         await self.media.end(call.interaction_id)
         kind = "completecaller" if by == "caller" else "completeagent"
         await self.board.log(kind, call, agent=call.agent)
+        conf = self.board.queues.get(call.queue)
+        if conf is not None and call.answered_at:  # what the next caller's estimate needs
+            conf.recent_handles.append(self.board.now() - call.answered_at + conf.wrapup)
         await self.board.store.update_interaction(
             call.interaction_id, ended_at=at(self.board.now()), outcome=Outcome.ANSWERED.value
         )

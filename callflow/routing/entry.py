@@ -36,7 +36,7 @@ from callflow.routing.media import Media
 from callflow.routing.notice import RecordingNotice, Reject
 from callflow.routing.runtime import ANNOUNCE_TIMER, MAX_WAIT_TIMER, WaitingCall, channel_key
 from callflow.routing.store import at
-from callflow.routing.waiting import announcement, estimated_wait
+from callflow.routing.waiting import announcement
 from callflow.telephony.port import Channel, Dtmf, Timer
 
 RING_FIRST_WAIT = 1.0  # seconds a new caller's answer waits for its offer to leave
@@ -240,7 +240,7 @@ class QueueEntry:
     async def _announce(self, call: WaitingCall) -> None:
         conf = self.board.queues[call.queue]
         place = self.board.position(call)
-        wait = estimated_wait(place, list(conf.recent_waits), self.board.serving(conf))
+        wait = self.board.estimated_wait(conf, call)
         call.announcements += 1
         await self.board.log("announce", call, position=place, wait_estimate=round(wait))
         await self.media.announce(call, announcement(place, wait))

@@ -75,6 +75,8 @@ class QueueConf:
     disposition: DispositionPolicy = field(default_factory=DispositionPolicy)
     members: dict[str, int] = field(default_factory=dict)  # agent -> level, in order
     recent_waits: deque[float] = field(default_factory=lambda: deque(maxlen=20))
+    # seconds an agent gave each of the latest calls: talk and wrap-up
+    recent_handles: deque[float] = field(default_factory=lambda: deque(maxlen=50))
     last_offered: str | None = None
 
 
@@ -86,6 +88,7 @@ class AgentRuntime:
     reason: str = ""
     display_name: str = ""
     idle_since: float = 0.0
+    busy_until: float = 0.0  # when the wrap-up under way ends (for the estimated wait)
     calls_taken: int = 0
     pending: tuple[AgentEvent, str] | None = None  # pause/logout asked for during a call
     saved: tuple[str, str] = ("", "")  # state and reason last written to the database

@@ -152,6 +152,7 @@ class RoutingService:
             old = board.queues.get(name)
             if old is not None:
                 conf.recent_waits, conf.last_offered = old.recent_waits, old.last_offered
+                conf.recent_handles = old.recent_handles
             else:
                 conf.recent_waits.extend(await self.store.recent_waits(name))
         board.queues = queues

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 import statistics
 from collections.abc import Sequence
@@ -30,13 +31,28 @@ def position(calls: Sequence[QueuedCall], key: str) -> int:
 
 
 def estimated_wait(position: int, recent_waits: Sequence[float], agents_serving: int) -> float:
-    """Seconds until answer: the recent mean wait, scaled by how many are ahead
-    per serving agent (app_queue announces a similar rolling hold time)."""
+    """Seconds until answer, before any call's length is known: the recent
+    mean wait, scaled by how many are ahead per serving agent (app_queue
+    announces a similar rolling hold time)."""
     if position <= 0:
         return 0.0
     base = statistics.fmean(recent_waits) if recent_waits else 60.0
     per_agent = math.ceil(position / max(1, agents_serving))
     return base * per_agent
+
+
+def wait_for_place(position: int, free_in: Sequence[float], handle: float) -> float:
+    """Seconds until the caller at ``position`` is answered, from when each
+    serving agent is expected free (``free_in``: 0 for a free one) and how
+    long an agent gives a call (``handle``: talk and wrap-up): the callers
+    ahead take the agents as they free up, each keeping one ``handle``."""
+    if position <= 0 or not free_in:
+        return 0.0
+    frees = list(free_in)
+    heapq.heapify(frees)
+    for _ in range(position - 1):
+        heapq.heappush(frees, heapq.heappop(frees) + handle)
+    return frees[0]
 
 
 def announcement(position: int, wait_seconds: float) -> list[str]:

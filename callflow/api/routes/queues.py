@@ -28,6 +28,9 @@ class QueueFigures(BaseModel):
     queue: str
     waiting: int
     longest_wait: float
+    estimated_wait: float = Field(
+        0.0, description="seconds a caller joining now would wait (what they are told)"
+    )
     oldest_waiting_since: float | None  # epoch seconds: a console ticks the longest wait itself
     agents_available: int
     agents_busy: int

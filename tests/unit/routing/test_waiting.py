@@ -46,3 +46,13 @@ def test_announcement_says_next_or_how_many_are_ahead_and_the_hold_time() -> Non
         "number:4",
         "sound:queue-minutes",
     ]
+
+
+def test_the_wait_for_a_place_follows_when_each_agent_is_free_then_one_call_each() -> None:
+    from callflow.routing.waiting import wait_for_place
+
+    assert wait_for_place(1, [0.0, 30.0], 70.0) == 0.0  # a free agent
+    assert wait_for_place(2, [0.0, 30.0], 70.0) == 30.0  # the other frees up
+    assert wait_for_place(3, [0.0, 30.0], 70.0) == 70.0  # the first, after one call
+    assert wait_for_place(4, [0.0, 30.0], 70.0) == 100.0
+    assert wait_for_place(1, [], 70.0) == 0.0
