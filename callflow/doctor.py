@@ -239,13 +239,36 @@ async def _ami_checks(settings: Settings, timeout: float) -> list[Check]:
         return [
             Check("AMI", Verdict.FAIL, f"{where}: {reason}"),
             Check("dialplan", Verdict.FAIL, "unknown (AMI unavailable)"),
+            Check("mixmonitor", Verdict.FAIL, "unknown (AMI unavailable)"),
         ]
     try:
         result = [Check("AMI", Verdict.OK, f"{where} login as {settings.ami.user} accepted")]
         result.append(await _dialplan_check(ami, settings.ari.app))
+        result.append(await _mixmonitor_check(ami, settings))
         return result
     finally:
         await ami.close()
+
+
+async def _mixmonitor_check(ami: AmiClient, settings: Settings) -> Check:
+    """Calls are recorded with MixMonitor over AMI: the user needs the
+    ``system`` write class. Asked of a channel that does not exist, Asterisk
+    says "no such channel" when the user may run it, nothing happening."""
+    if settings.recording.dir is None:
+        return Check("mixmonitor", Verdict.OK, "not needed (recording.dir is not set)")
+    probe = {"Action": "MixMonitor", "Channel": "callflow-doctor-no-such-channel"}
+    try:
+        answer = await ami.action(probe)
+    except Exception as error:
+        return Check("mixmonitor", Verdict.FAIL, f"MixMonitor not asked: {error}")
+    message = str(answer.get("Message", ""))
+    if "permission" in message.lower():
+        return Check(
+            "mixmonitor", Verdict.FAIL,
+            f"AMI user {settings.ami.user} may not run MixMonitor ({message}): calls are not "
+            "recorded; give it the system write class (asterisk-conf/manager.conf)",
+        )  # fmt: skip
+    return Check("mixmonitor", Verdict.OK, f"AMI user {settings.ami.user} may record calls")
 
 
 async def _dialplan_check(ami: AmiClient, app: str) -> Check:

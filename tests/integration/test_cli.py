@@ -26,6 +26,7 @@ async def test_doctor_passes_every_check_while_serve_runs(
         "stasis",
         "AMI",
         "dialplan",
+        "mixmonitor",
         "database",
         "webrtc",
         "recording",
