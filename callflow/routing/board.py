@@ -130,8 +130,10 @@ class Board:
         free_in: list[float] = []
         for name in conf.members:
             agent = self.agents.get(name)
-            if agent is None or name in self.free:
-                free_in += [0.0] if agent is not None else []
+            if agent is None:
+                continue
+            if name in self.free:
+                free_in.append(0.0)
             elif agent.state is AgentState.WRAP_UP:
                 free_in.append(max(0.0, agent.busy_until - now))
             elif agent.state in (AgentState.ON_CALL, AgentState.RINGING):

@@ -32,11 +32,25 @@ from callflow.routing.desk import Desk
 from callflow.routing.media import Media
 from callflow.routing.runtime import WaitingCall
 from callflow.routing.store import at
-from callflow.telephony.port import ChannelDestroyed, Race, StasisEnd
+from callflow.telephony.port import ChannelDestroyed, Race, StasisEnd, Telephony
 
 log = logging.getLogger("callflow.endings")
 
 CallEndHook = Callable[[int], Awaitable[None]]
+
+
+async def to_dialplan(port: Telephony, channel_id: str, result: str, target: str | None) -> None:
+    """Hand a caller back with ``CALLFLOW_RESULT``: to ``target``
+    (``<context>,<exten>,<priority>``) or, without one, the next priority."""
+    await port.set_var(channel_id, "CALLFLOW_RESULT", result)
+    if target:
+        context, exten, priority = target.split(",")
+        await port.continue_in_dialplan(
+            channel_id, context, exten, int(priority) if priority.isdigit() else priority
+        )
+    else:
+        await port.continue_in_dialplan(channel_id)
+
 
 _LEAVING = {  # reason -> (event, outcome, CALLFLOW_RESULT, log kind)
     "exit_key": (CallEvent.EXIT_KEY, Outcome.EXITED, "exit", "exitwithkey"),
@@ -173,17 +187,7 @@ class Endings:
             kind, call, target=target or "next priority", wait=round(now - call.queue_entered_at, 3)
         )
         try:
-            await self.port.set_var(call.channel_id, "CALLFLOW_RESULT", result)
-            if target:
-                context, exten, priority = target.split(",")
-                await self.port.continue_in_dialplan(
-                    call.channel_id,
-                    context,
-                    exten,
-                    int(priority) if priority.isdigit() else priority,
-                )
-            else:
-                await self.port.continue_in_dialplan(call.channel_id)
+            await to_dialplan(self.port, call.channel_id, result, target)
         except Race:
             log.info("call %s hung up while leaving the queue", call.interaction_id)
         await self.call_ended(call.interaction_id)

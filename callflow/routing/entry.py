@@ -31,7 +31,7 @@ from callflow.calls.stasis import ArgumentError
 from callflow.routing.acd import Acd
 from callflow.routing.board import WAITING_STATES, Board
 from callflow.routing.call_state import CallState
-from callflow.routing.endings import Endings
+from callflow.routing.endings import Endings, to_dialplan
 from callflow.routing.media import Media
 from callflow.routing.notice import RecordingNotice, Reject
 from callflow.routing.runtime import ANNOUNCE_TIMER, MAX_WAIT_TIMER, WaitingCall, channel_key
@@ -111,14 +111,7 @@ class QueueEntry:
                     "the dialplan", name, target, " -> ".join(visited),
                 )  # fmt: skip
                 target = None
-            await self.port.set_var(channel.id, "CALLFLOW_RESULT", "closed")
-            if target:
-                context, exten, priority = target.split(",")
-                await self.port.continue_in_dialplan(
-                    channel.id, context, exten, int(priority) if priority.isdigit() else priority
-                )
-            else:
-                await self.port.continue_in_dialplan(channel.id)
+            await to_dialplan(self.port, channel.id, "closed", target)
             return None
 
     async def _after_notice(self, channel: Channel, args: list[str]) -> None:

@@ -187,7 +187,7 @@ class MemoryPbx(MemoryRecordings):
         channel = self.channels.pop(channel_id, None)
         if channel is not None:
             self._leave_bridge(channel)
-            await self._target_gone(f"channel:{channel_id}")
+            await self._recording_gone(channel_id)
 
     async def dtmf(self, channel_id: str, digits: str) -> None:
         for digit in digits:
@@ -276,7 +276,7 @@ class MemoryPbx(MemoryRecordings):
             self.bus.submit(StasisEnd(channel_id))
         if channel.name.startswith("PJSIP/"):  # what the endpoint subscription covers
             self.bus.submit(ChannelDestroyed(channel_id, cause, cause_txt))
-        await self._target_gone(f"channel:{channel_id}")
+        await self._recording_gone(channel_id)
         for snoop in [
             c for c in self.channels.values() if c.snoop_of and c.snoop_of[0] == channel_id
         ]:

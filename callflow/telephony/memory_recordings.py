@@ -65,10 +65,9 @@ class MemoryRecordings:
         await self._end(channel_id)
         return True
 
-    async def _target_gone(self, target: str) -> None:
+    async def _recording_gone(self, channel_id: str) -> None:
         """A channel gone: its recording ends with it, files closed."""
-        channel_id = target.removeprefix("channel:")
-        if target.startswith("channel:") and channel_id in self.live:
+        if channel_id in self.live:
             await self._end(channel_id)
 
     async def _end(self, channel_id: str) -> None:

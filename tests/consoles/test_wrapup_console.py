@@ -8,22 +8,9 @@ from playwright.async_api import Browser, expect
 from callflow.db.models import Role
 from callflow.routing.agent_state import AgentEvent
 from tests.api.conftest import StartCallflow
+from tests.api.test_disposition_api import DIRECTORY
 from tests.harness.browser import watched
 from tests.harness.memory_calls import answer, call_in, memory_pbx
-
-DIRECTORY = """
-[[queues]]
-name = "support"
-wrapup = 0
-announce_every = 0
-disposition_required = true
-dispositions = { sale = "Sale made", info = "Information only" }
-
-[[agents]]
-name = "a1"
-endpoint = "PJSIP/a1"
-queues = { support = 1 }
-"""
 
 
 async def test_a_required_disposition_is_picked_in_the_console_and_frees_the_agent(
