@@ -46,6 +46,9 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LOOP_INTERVAL = 0.5  # seconds between two looks at the event loop
 DELAY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 FAST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
+CALLBACK_BUCKETS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400)
+CALLBACK_RESULTS = ("callback_requested", "callback_completed", "callback_failed",
+                    "callback_cancelled")  # fmt: skip
 ACCEPT_BUCKETS = (1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600)
 # the call event log's kinds that count: kind -> (counter, help)
 CALL_COUNTERS = {
@@ -106,6 +109,19 @@ class Metrics:
             ["queue", "code", "defaulted"],
             registry=r,
         )
+        self.callbacks = Counter(
+            "callflow_callbacks",
+            "Queued callbacks by queue and result (requested, completed, failed, cancelled)",
+            ["queue", "result"],
+            registry=r,
+        )
+        self.callback_wait = Histogram(
+            "callflow_callback_wait_seconds",
+            "From a caller asking for a callback to their answering it",
+            ["queue"],
+            buckets=CALLBACK_BUCKETS,
+            registry=r,
+        )
         self.assist_requests = Counter(
             "callflow_assist_requests",
             "Assist requests by group and outcome (accepted, declined, timed_out, "
@@ -148,6 +164,12 @@ class Metrics:
     # -- observers the services call ------------------------------------------------
 
     def call_event(self, entry: LogEntry) -> None:
+        if entry.kind in CALLBACK_RESULTS and entry.queue is not None:
+            self.callbacks.labels(entry.queue, entry.kind.removeprefix("callback_")).inc()
+            waited = (entry.detail or {}).get("waited")
+            if isinstance(waited, int | float):
+                self.callback_wait.labels(entry.queue).observe(waited)
+            return
         if entry.kind == "disposition" and entry.queue is not None:
             detail = entry.detail or {}
             defaulted = "true" if detail.get("defaulted") else "false"

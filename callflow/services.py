@@ -30,7 +30,7 @@ from callflow.calls.collect import CollectService
 from callflow.calls.event_log import EventLog
 from callflow.calls.stasis import StasisRouter
 from callflow.db.engine import Database
-from callflow.db.models import Agent, Interaction, Recording
+from callflow.db.models import Agent, Callback, Interaction, Recording
 from callflow.db.rows import RowWriter
 from callflow.directory.assist_admin import AssistAdmin
 from callflow.directory.load import DirectoryLoad
@@ -46,6 +46,7 @@ from callflow.monitor.service import Monitoring
 from callflow.recording.service import Recordings
 from callflow.recording.store import RecordingStore
 from callflow.routing.agents import AgentFeatures
+from callflow.routing.callback_store import CallbackStore
 from callflow.routing.service import RoutingService
 from callflow.routing.store import RoutingStore
 from callflow.server_watch import ServerWatch
@@ -131,10 +132,11 @@ def build_services(
         if person is not None:
             await told.notify(person.user_id, frame)
 
-    writer = RowWriter(db, tasks, [Interaction, Agent, Recording])  # the call path's rows
+    writer = RowWriter(db, tasks, [Interaction, Agent, Recording, Callback])  # the call path's
     routing = RoutingService(
         port, RoutingStore(db, writer), events, router, agent_keys=settings.phone.menu,
         transfer=settings.transfer, disposition=settings.disposition, tell=tell_agent,
+        callbacks=(CallbackStore(db, writer), settings.callback),
     )  # fmt: skip
     agent_features = AgentFeatures(port, routing, router)
     recordings = Recordings(

@@ -145,6 +145,29 @@ class TransferSettings(BaseModel):
     digit_timeout: float = Field(5.0, gt=0, le=30)  # after the extension's last digit
 
 
+class CallbackSettings(BaseModel):
+    """Queued callback (``callflow.routing.callbacks``): how callers ask for
+    one, and how the customer is called. Which queues offer it, and their
+    thresholds and retries, are each queue's ``callback`` table."""
+
+    # the dialplan context the customer's number is dialled in (a Local
+    # channel to <number>@<context>); unset: no queue offers callbacks
+    context: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,79}$")
+    key: str = Field("1", pattern=r"^[0-9*#]$")  # the waiting caller asks with it
+    confirm_key: str = Field("1", pattern=r"^[0-9*#]$")  # this number: yes
+    other_number_key: str = Field("2", pattern=r"^[0-9*#]$")  # another number
+    digit_timeout: float = Field(6.0, gt=0, le=30)  # after the last digit of a number
+    # the numbers a caller may ask to be called back on (the dial context
+    # should take the same): national numbers of 3 to 15 digits by default
+    allowed_numbers: str = Field(r"^[0-9]{3,15}$", max_length=200)
+    ring_timeout: int = Field(30, ge=5, le=120)  # the customer's phone rings this long
+    # the prompts (sound names, Asterisk's own by default)
+    offer_sound: str = Field("vm-tocallback", pattern=r"^[A-Za-z0-9_/-]{1,80}$")
+    enter_sound: str = Field("vm-enter-num-to-call", pattern=r"^[A-Za-z0-9_/-]{1,80}$")
+    invalid_sound: str = Field("check-number-dial-again", pattern=r"^[A-Za-z0-9_/-]{1,80}$")
+    thanks_sound: str = Field("auth-thankyou", pattern=r"^[A-Za-z0-9_/-]{1,80}$")
+
+
 class DispositionSettings(BaseModel):
     """Dispositions keyed on the agent's phone (``callflow.routing.disposition_keys``)."""
 
@@ -248,6 +271,7 @@ class Settings(BaseSettings):
     transfer: TransferSettings = TransferSettings()
     recording: RecordingSettings = RecordingSettings()
     disposition: DispositionSettings = DispositionSettings()
+    callback: CallbackSettings = CallbackSettings()
     metrics: MetricsSettings = MetricsSettings()
     ha: HaSettings = HaSettings()
     directory_file: Path | None = None  # queues, agents, memberships (TOML)

@@ -19,6 +19,7 @@ from callflow.api.routes import (
     agents,
     assist,
     auth,
+    callbacks,
     directory,
     health,
     interactions,
@@ -34,8 +35,8 @@ from callflow.services import Services
 
 # one router per resource, in the order the API document lists them
 ROUTES = (
-    health, auth, queues, agents, interactions, recordings, directory, assist, monitor, phone,
-    prompts, reports, metrics, ws,
+    health, auth, queues, agents, interactions, recordings, callbacks, directory, assist,
+    monitor, phone, prompts, reports, metrics, ws,
 )  # fmt: skip
 
 

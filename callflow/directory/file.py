@@ -65,6 +65,7 @@ from callflow.db.models import (
 )
 from callflow.db.models.assist import ExpertGroupBase
 from callflow.db.models.routing import NAME_PATTERN, AgentBase, QueueBase
+from callflow.routing.callback_policy import CallbackPolicy
 from callflow.routing.dispositions import DispositionPolicy
 from callflow.routing.hours import OpeningHours
 from callflow.routing.strategies import Strategy
@@ -88,6 +89,7 @@ class QueueSpec(QueueBase):
         if problems := policy.problems():
             raise ValueError("; ".join(problems))
         OpeningHours.parse(self.hours)  # HoursError (a ValueError) names the problem
+        CallbackPolicy.parse(self.callback)  # so does PolicyError
         return self
 
 

@@ -58,6 +58,11 @@ class QueueUpdate(BaseModel):
         default=None, description="mon..sun, zone, holidays; null: always open"
     )
     closed_target: str | None = None
+    callback: dict[str, Any] | None = Field(
+        default=None,
+        description="offer (never, always, long_wait), threshold, attempts, retry_every, "
+        "short_answer, per_number; null: never offered",
+    )
 
 
 class AgentUpdate(BaseModel):

@@ -28,6 +28,7 @@ from callflow.figures.table import INTERVAL
 from callflow.live.rows import read_tallies
 from callflow.routing.agent_state import AgentState
 from callflow.routing.board import WAITING_STATES
+from callflow.routing.callback_policy import PENDING
 from callflow.routing.service import RoutingService
 from callflow.routing.store import start_of_day
 
@@ -51,6 +52,8 @@ class DayFigures:
         self.offers = AssistTally()
         self.changed: list[Callable[[str, str], None]] = []  # ("queue" | "group", name)
         routing.store.observers.append(self.written)
+        if routing.callbacks is not None:
+            routing.callbacks.changed.append(lambda run: self._tell("queue", run.queue))
         assist.store.watchers.append(self)
 
     def threshold(self, queue: str) -> float:
@@ -98,9 +101,11 @@ class DayFigures:
         routing = self.routing
         conf = routing.queues[name]
         now = self.clock()
-        waiting = [
-            c for c in routing.calls.values() if c.queue == name and c.state in WAITING_STATES
-        ]
+        waiting = [  # callers on the line (a callback waits at its place without one)
+            c for c in routing.calls.values()
+            if c.queue == name and c.state in WAITING_STATES and c.callback is None
+        ]  # fmt: skip
+        callbacks = routing.callbacks.runs.values() if routing.callbacks is not None else ()
         members = [routing.agents[n] for n in conf.members if n in routing.agents]
         oldest = min((c.queue_entered_at for c in waiting), default=None)
         day = self.calls.table.sum(name, self.today())
@@ -109,6 +114,7 @@ class DayFigures:
             "waiting": len(waiting),
             "longest_wait": 0.0 if oldest is None else max(0.0, now - oldest),
             "estimated_wait": round(routing.board.estimated_wait(conf), 1),
+            "callbacks": sum(1 for r in callbacks if r.queue == name and r.state in PENDING),
             "oldest_waiting_since": oldest,
             "agents_available": sum(1 for a in members if a.free),
             "agents_busy": sum(1 for a in members if a.state in BUSY),

@@ -10,6 +10,7 @@ from typing import Any
 
 from callflow.assist.runtime import People, RequestRun
 from callflow.routing.call_state import CallState
+from callflow.routing.callback_store import CALLBACK_PREFIX
 from callflow.routing.runtime import AgentRuntime, WaitingCall
 from callflow.routing.service import RoutingService
 
@@ -30,10 +31,18 @@ def call_view(call: WaitingCall | None) -> dict[str, Any] | None:
         "caller_number": call.caller_number,
         "caller_name": call.caller_name,
         "queue": call.queue,
-        "state": "talking" if call.state is CallState.CONNECTED else "ringing",
+        "state": _state(call),
         "entered_at": call.entered_at,  # epoch seconds
         "answered_at": call.answered_at or None,
+        # a callback: the agent's answer calls the customer (the preview)
+        "callback": call.callback,
     }
+
+
+def _state(call: WaitingCall) -> str:
+    if call.state is not CallState.CONNECTED:
+        return "ringing"
+    return "calling" if call.channel_id.startswith(CALLBACK_PREFIX) else "talking"
 
 
 def agent_view(routing: RoutingService, agent: AgentRuntime) -> dict[str, Any]:

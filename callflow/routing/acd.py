@@ -61,6 +61,8 @@ class Acd:
         self.port = board.port
         # told, under the call's lock, when an agent's answer connected a call
         self.connected: list[Callable[[WaitingCall], Awaitable[None]]] = []
+        # a callback's agent answered (under the call's lock): dial the customer
+        self.dial_back: Callable[[WaitingCall, str], Awaitable[None]] | None = None
 
     # -- planning -----------------------------------------------------------------
 
@@ -213,8 +215,12 @@ class Acd:
             self.board.cancel_waiting_timers(call)
             wait = now - call.queue_entered_at
             self.board.queues[call.queue].recent_waits.append(wait)
+            connect: Callable[[WaitingCall, str], Awaitable[None]] = self.media.connect
+            calling_back = call.callback is not None and self.dial_back is not None
+            if calling_back and self.dial_back is not None:
+                connect = self.dial_back  # the customer is called now; connected later
             results = await asyncio.gather(
-                self.media.connect(call, leg_id),
+                connect(call, leg_id),
                 *(self.port.hangup(o.leg_id) for o in losers),
                 return_exceptions=True,
             )
@@ -223,6 +229,11 @@ class Acd:
                     log.info("call %s: %s while connecting", call.interaction_id, result)
                 elif isinstance(result, BaseException):
                     raise result
+            if calling_back:
+                await self.board.store.save_agent(agent, now)
+                for other in losers:
+                    await self._after_withdraw(other)
+                return
             await self.board.store.update_interaction(
                 call.interaction_id, answered_at=at(now), agent=offer.agent, agent_channel_id=leg_id
             )

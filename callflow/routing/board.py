@@ -80,6 +80,13 @@ class Board:
         for observer in self.agent_observers:
             observer(agent)
 
+    def touch(self, name: str | None) -> None:
+        """The agent's call changed though their state did not: tell the observers."""
+        agent = self.agents.get(name or "")
+        if agent is not None:
+            for observer in self.agent_observers:
+                observer(agent)
+
     def agent_by_endpoint(self, endpoint: str) -> AgentRuntime | None:
         name = self._by_endpoint.get(endpoint)
         return self.agents.get(name) if name is not None else None

@@ -3,7 +3,7 @@
 waiting -[offer]-> offering -[answer]-> connected -[hangup]-> ended
 offering -[no_answer]-> waiting       (RONA: the call is offered again)
 waiting|offering -[move]-> waiting    (overflow into another queue)
-waiting|offering -[abandon|timeout|overflow|exit_key]-> ended
+waiting|offering -[abandon|timeout|overflow|exit_key|callback]-> ended
 connected -[transfer]-> waiting       (blind transfer to a queue or an agent)
 connected -[transfer_out]-> ended     (blind transfer to a number: the dialplan)
 """
@@ -34,6 +34,7 @@ class CallEvent(enum.Enum):
     TIMEOUT = "timeout"
     OVERFLOW = "overflow"
     EXIT_KEY = "exit_key"
+    CALLBACK = "callback"  # the caller asked to be called back and hung up
     MOVE = "move"  # overflow into another queue: offers withdrawn, waiting again
     TRANSFER = "transfer"  # the agent sent the customer to a queue or an agent
     TRANSFER_OUT = "transfer_out"  # ... or to a number, out of callflow
@@ -46,6 +47,9 @@ class Outcome(enum.Enum):
     TIMED_OUT = "timed_out"
     EXITED = "exited"
     TRANSFERRED = "transferred"  # to a number: the call left callflow
+    CALLBACK = "callback"  # the caller asked to be called back (see the callback's call)
+    CALLBACK_FAILED = "callback_failed"  # a callback call: the customer was never reached
+    CALLBACK_CANCELLED = "callback_cancelled"  # a callback call cancelled before it was made
 
 
 S, E = CallState, CallEvent
@@ -62,7 +66,7 @@ TRANSITIONS: dict[tuple[CallState, CallEvent], CallState] = {
     **{
         (s, e): S.ENDED
         for s in (S.WAITING, S.OFFERING)
-        for e in (E.ABANDON, E.TIMEOUT, E.OVERFLOW, E.EXIT_KEY)
+        for e in (E.ABANDON, E.TIMEOUT, E.OVERFLOW, E.EXIT_KEY, E.CALLBACK)
     },
 }
 

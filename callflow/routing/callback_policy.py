@@ -13,8 +13,8 @@ alike. Its life is one transition table, each move logged::
     dialing -[answered]-> connected -[ended]-> done
     dialing -[no_answer|busy|short]-> retry_wait -[due]-> waiting   (attempts left)
     dialing -[no_answer|busy|short]-> failed                        (none left)
-    waiting|scheduled|retry_wait|offered -[cancel]-> cancelled
-    waiting|scheduled|retry_wait|offered -[reschedule]-> scheduled
+    waiting|scheduled|retry_wait|offered|dialing -[cancel]-> cancelled
+    waiting|scheduled|retry_wait|offered|dialing -[reschedule]-> scheduled
 
 ``after_attempt`` decides between a retry and giving up from the queue's
 policy (attempts, spacing); a customer who answers and is gone within
@@ -27,7 +27,8 @@ from __future__ import annotations
 import enum
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from callflow.fsm import StateMachine
 
@@ -42,6 +43,19 @@ class OfferWhen(enum.StrEnum):
     LONG_WAIT = "long_wait"  # when the estimated wait passes the threshold
 
 
+class PolicyError(ValueError):
+    """A queue's ``callback`` table cannot be read; the message names the field."""
+
+
+LIMITS: dict[str, tuple[float, float]] = {  # field -> (lowest, highest)
+    "threshold": (0, 86400),
+    "attempts": (1, 10),
+    "retry_every": (10, 86400),
+    "short_answer": (0, 30),
+    "per_number": (1, 10),
+}
+
+
 @dataclass(frozen=True)
 class CallbackPolicy:
     offer: OfferWhen = OfferWhen.NEVER
@@ -50,6 +64,35 @@ class CallbackPolicy:
     retry_every: float = 300.0  # seconds between them
     short_answer: float = 3.0  # an answer shorter than this is not a reach
     per_number: int = 1  # pending callbacks one number may have
+    spec: dict[str, Any] | None = field(default=None, compare=False)  # as written
+
+    @classmethod
+    def parse(cls, spec: dict[str, Any] | None) -> CallbackPolicy:
+        """From the directory's ``callback`` table (None or empty: never offered)."""
+        if not spec:
+            return cls()
+        unknown = set(spec) - {"offer", *LIMITS}
+        if unknown:
+            raise PolicyError(f"unknown key(s) in callback: {', '.join(sorted(unknown))} "
+                              f"(expected offer, {', '.join(LIMITS)})")  # fmt: skip
+        try:
+            offer = OfferWhen(spec.get("offer", "long_wait"))
+        except ValueError:
+            raise PolicyError(
+                f"callback offer {spec.get('offer')!r} is not one of "
+                f"{', '.join(o.value for o in OfferWhen)}"
+            ) from None
+        values: dict[str, Any] = {}
+        for key, (low, high) in LIMITS.items():
+            if key not in spec:
+                continue
+            value = spec[key]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise PolicyError(f"callback {key} {value!r} is not a number")
+            if not low <= value <= high:
+                raise PolicyError(f"callback {key} {value} is not within {low:g}..{high:g}")
+            values[key] = int(value) if key in ("attempts", "per_number") else float(value)
+        return cls(offer=offer, spec=dict(spec), **values)
 
     def offers(self, estimated_wait: float) -> bool:
         if self.offer is OfferWhen.ALWAYS:
@@ -131,8 +174,8 @@ TRANSITIONS: dict[tuple[CallbackState, CallbackEvent], CallbackState] = {
     (S.DIALING, E.GIVE_UP): S.FAILED,
     (S.RETRY_WAIT, E.DUE): S.WAITING,
     (S.CONNECTED, E.ENDED): S.DONE,
-    **{(s, E.CANCEL): S.CANCELLED for s in PENDING},
-    **{(s, E.RESCHEDULE): S.SCHEDULED for s in PENDING},
+    **{(s, E.CANCEL): S.CANCELLED for s in (*PENDING, S.DIALING)},
+    **{(s, E.RESCHEDULE): S.SCHEDULED for s in (*PENDING, S.DIALING)},
 }
 
 

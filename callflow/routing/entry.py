@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from callflow.calls.stasis import ArgumentError
 from callflow.routing.acd import Acd
@@ -71,6 +72,10 @@ class QueueEntry:
         self.endings = endings
         self.port = board.port
         self.notice = RecordingNotice(board.port, board.events, self._after_notice, reject)
+        # a waiting caller's keys, tried before the exit key: True when taken
+        self.caller_keys: list[Callable[[WaitingCall, str], Awaitable[bool]]] = []
+        # what a waiting caller hears after the announcement (the callback offer)
+        self.extra_media: list[Callable[[WaitingCall], list[str]]] = []
 
     async def enter_queue(self, channel: Channel, args: list[str]) -> None:
         asked, priority = parse_queue_args(args, list(self.board.queues))
@@ -146,6 +151,8 @@ class QueueEntry:
                 elif call.state in WAITING_STATES:
                     await self.media.hold(call)
                     board.arm_waiting_timers(call)
+                    if offers := self._extras(call):
+                        await self.media.announce(call, offers)
         except BaseException:
             call.recorded.set()  # an offer on its way goes on, to be taken back
             if offering is not None:
@@ -203,10 +210,17 @@ class QueueEntry:
                 call.interaction_id, ended_at=at(self.board.now()), outcome="error"
             )
 
+    def _extras(self, call: WaitingCall) -> list[str]:
+        return [item for extra in self.extra_media for item in extra(call)]
+
     async def on_dtmf(self, event: Dtmf) -> None:
         call = self.board.calls.get(event.channel_id)
         if call is None:
             return
+        if call.state in WAITING_STATES:
+            for handler in self.caller_keys:
+                if await handler(call, event.digit):
+                    return
         conf = self.board.queues.get(call.queue)
         if conf is None or not conf.exit_key or event.digit != conf.exit_key:
             return
@@ -236,5 +250,5 @@ class QueueEntry:
         wait = self.board.estimated_wait(conf, call)
         call.announcements += 1
         await self.board.log("announce", call, position=place, wait_estimate=round(wait))
-        await self.media.announce(call, announcement(place, wait))
+        await self.media.announce(call, announcement(place, wait) + self._extras(call))
         self.port.arm(channel_key(call.channel_id), ANNOUNCE_TIMER, conf.announce_every)

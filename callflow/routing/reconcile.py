@@ -24,6 +24,7 @@ from callflow.db.models import Interaction
 from callflow.routing.agent_state import AgentState
 from callflow.routing.board import Board
 from callflow.routing.call_state import CallState
+from callflow.routing.callback_store import CALLBACK_PREFIX
 from callflow.routing.desk import Desk
 from callflow.routing.endings import Endings
 from callflow.routing.media import Media
@@ -138,7 +139,10 @@ class Reconciler:
             board.forget(call)
         board.legs.clear()
         self.media.hold_members.clear()
-        rows = [open_call(r) for r in await board.store.open_interactions()]
+        rows = [  # a callback not called yet has no channel: ``Callbacks.resync``'s
+            open_call(r) for r in await board.store.open_interactions()
+            if not r.channel_id.startswith(CALLBACK_PREFIX)
+        ]  # fmt: skip
         decided = plan(rows, snapshot, set(board.queues))
         for channel in decided.hang_up:
             await port.hangup(channel)

@@ -18,6 +18,7 @@ from callflow.fsm import StateMachine
 from callflow.logs import AGENT_LEG_PREFIX as AGENT_LEG_PREFIX  # leg ids name their call
 from callflow.routing.agent_state import AgentEvent, AgentState, agent_machine
 from callflow.routing.call_state import CallEvent, CallState, call_machine
+from callflow.routing.callback_policy import CallbackPolicy
 from callflow.routing.dispositions import DispositionPolicy
 from callflow.routing.hours import OpeningHours
 from callflow.routing.strategies import Strategy
@@ -72,6 +73,7 @@ class QueueConf:
     recording_notice: str | None = None  # a sound each caller hears before joining
     hours: OpeningHours = field(default_factory=OpeningHours)
     closed_target: str | None = None
+    callback: CallbackPolicy = field(default_factory=CallbackPolicy)
     disposition: DispositionPolicy = field(default_factory=DispositionPolicy)
     members: dict[str, int] = field(default_factory=dict)  # agent -> level, in order
     recent_waits: deque[float] = field(default_factory=lambda: deque(maxlen=20))
@@ -169,6 +171,8 @@ class WaitingCall:
     reserved_for: str | None = None
     transferred: bool = False  # its (empty) call bridge waits for the next agent
     transfers: int = 0  # how many times an agent transferred it (blind, or attended completed)
+    callback: int | None = None  # a callback waiting at its caller's place (no channel yet)
+    callback_offered: bool = False  # the caller heard "press 1 to be called back"
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # set once the interaction row exists (and ``interaction_id`` is known);
     # a new caller's first offer goes out before that

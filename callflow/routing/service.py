@@ -29,6 +29,8 @@ from callflow.routing.acd import Acd
 from callflow.routing.agent_state import AgentEvent, AgentState
 from callflow.routing.board import Board
 from callflow.routing.call_state import CallState
+from callflow.routing.callback_store import CallbackStore
+from callflow.routing.callbacks import Callbacks
 from callflow.routing.consult import Consults, Tell
 from callflow.routing.conversation import HeirHook
 from callflow.routing.desk import AgentActionError, Desk
@@ -42,7 +44,7 @@ from callflow.routing.store import RoutingStore
 from callflow.routing.transfer_keys import TransferKeys
 from callflow.routing.transfers import Transfers
 from callflow.routing.wrapup import Dispositions
-from callflow.settings import DispositionSettings, TransferSettings
+from callflow.settings import CallbackSettings, DispositionSettings, TransferSettings
 from callflow.telephony.port import (
     ChannelDestroyed,
     Dtmf,
@@ -71,6 +73,7 @@ class RoutingService:
         transfer: TransferSettings | None = None,
         disposition: DispositionSettings | None = None,
         tell: Tell | None = None,
+        callbacks: tuple[CallbackStore, CallbackSettings] | None = None,
     ) -> None:
         """``tell(agent name, frame)``: how an agent's console hears of their
         transfer's progress; ``transfer``: the number context and phone keys."""
@@ -99,6 +102,15 @@ class RoutingService:
             self.board, self.dispositions, disposition or DispositionSettings()
         )
         self._key_handlers: list[KeyHandler] = [self.transfer_keys.key, self.disposition_keys.key]
+        self.callbacks: Callbacks | None = None
+        if callbacks is not None:
+            self.callbacks = Callbacks(
+                self.board, self.media, self.acd, self.desk, self.endings, *callbacks
+            )
+            router.register("callback-leg", self.callbacks.customer_answered)
+            self.entry.caller_keys.append(self.callbacks.key)
+            self.entry.extra_media.append(self.callbacks.offer_media)
+            self.acd.connected.append(self.callbacks.stop_menu)
         self._reconciled: list[ReconciledHook] = []
         router.register("queue", self.entry.enter_queue, unseen=store.unrecorded)
         router.register("agent-leg", self.acd.agent_answered)
@@ -186,6 +198,8 @@ class RoutingService:
         await self.load()
         await self.desk.refresh_endpoints()
         taken, alive = await self.reconciler.run(snapshot)
+        if self.callbacks is not None:  # the virtual callers, at their places again
+            await self.callbacks.resync(alive)
         for hook in self._reconciled:
             await hook(alive)
         await self.acd.distribute()

@@ -14,6 +14,7 @@ from callflow.db.models import Agent, Interaction, Membership, Queue
 from callflow.db.models.phones import browser_phones_by_username
 from callflow.db.rows import RowWriter
 from callflow.routing.agent_state import AgentState
+from callflow.routing.callback_policy import CallbackPolicy
 from callflow.routing.dispositions import DispositionPolicy
 from callflow.routing.hours import OpeningHours
 from callflow.routing.runtime import AgentRuntime, QueueConf
@@ -75,6 +76,7 @@ class RoutingStore:
                 recording_notice=q.recording_notice,
                 hours=OpeningHours.parse(q.hours),
                 closed_target=q.closed_target,
+                callback=CallbackPolicy.parse(q.callback),
                 disposition=DispositionPolicy(
                     dict(q.dispositions), q.disposition_required, q.disposition_default
                 ),

@@ -274,7 +274,8 @@ class MemoryPbx(MemoryRecordings):
             del self.playbacks[playback_id]
         if channel.in_stasis:
             self.bus.submit(StasisEnd(channel_id))
-        if channel.name.startswith("PJSIP/"):  # what the endpoint subscription covers
+        # what the endpoint subscription covers, and the channels callflow originated
+        if channel.name.startswith("PJSIP/") or channel.originated_to:
             self.bus.submit(ChannelDestroyed(channel_id, cause, cause_txt))
         await self._recording_gone(channel_id)
         for snoop in [

@@ -105,6 +105,7 @@ class Center:
             directory_file=directory,
             phone=PhoneSettings(synthesizer="", prompts_dir=directory.parent / "prompts"),
             recording={"dir": directory.parent / "recordings"},
+            callback={"context": "callflow-callback"},
         )
         pbx.recordings_dir = directory.parent / "recordings"  # where Asterisk writes them
         self.services = build_services(

@@ -31,6 +31,9 @@ class QueueFigures(BaseModel):
     estimated_wait: float = Field(
         0.0, description="seconds a caller joining now would wait (what they are told)"
     )
+    callbacks: int = Field(
+        0, description="callbacks not made yet: waiting at their place, scheduled, or retrying"
+    )
     oldest_waiting_since: float | None  # epoch seconds: a console ticks the longest wait itself
     agents_available: int
     agents_busy: int
@@ -73,6 +76,7 @@ def _public(services: ServicesDep, name: str) -> QueuePublic:
         disposition_default=conf.disposition.default,
         hours=conf.hours.spec,
         closed_target=conf.closed_target,
+        callback=conf.callback.spec,
         members=dict(conf.members),
     )
 

@@ -11,6 +11,7 @@ from callflow.db.models.assist import (
     SessionMember,
 )
 from callflow.db.models.auth import AuthToken, Role, User
+from callflow.db.models.callbacks import Callback
 from callflow.db.models.events import LogEntry, utcnow
 from callflow.db.models.nodes import Node
 from callflow.db.models.phones import BrowserPhone
@@ -23,6 +24,7 @@ __all__ = [
     "AssistRequest",
     "AuthToken",
     "BrowserPhone",
+    "Callback",
     "Disposition",
     "ExpertGroup",
     "GroupMember",

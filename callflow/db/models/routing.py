@@ -60,6 +60,9 @@ class QueueBase(SQLModel):
     closed_target: str | None = Field(
         default=None, max_length=120, schema_extra={"pattern": TARGET_PATTERN}
     )
+    # queued callback: offer (never, always, long_wait), threshold, attempts,
+    # retry_every, per_number; none: never offered
+    callback: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Queue(QueueBase, table=True):
@@ -108,6 +111,7 @@ class Interaction(SQLModel, table=True):
     agent_channel_id: str | None = Field(default=None, max_length=128)
     overflowed_from: str | None = Field(default=None, max_length=40)
     transfers: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # by an agent
+    callback_of: int | None = Field(default=None, index=True)  # the call that asked for it
 
 
 class Disposition(SQLModel, table=True):

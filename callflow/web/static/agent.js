@@ -7,6 +7,7 @@ import {
 } from "./lib.js";
 import { Chat } from "./chat.js";
 import { expertLine } from "./expertline.js";
+import { callbackLine } from "./callbackline.js";
 import { recordingLine } from "./recordingline.js";
 import { wrapupLine } from "./wrapupline.js";
 
@@ -67,7 +68,8 @@ export function agentView(main, api, me, live) {
     h("h2", { id: "call-title" }, "Current call"), callInfo));
   const recording = recordingLine(api, me);
   const wrapup = wrapupLine(api, me);
-  main.append(recording.el, wrapup.el);
+  const callback = callbackLine(api);
+  main.append(callback.el, recording.el, wrapup.el);
   let call = null;  // the `call` of the latest agent frame: times in epoch seconds
   function showCall(next) {
     const before = call;
@@ -85,17 +87,22 @@ export function agentView(main, api, me, live) {
     }
     line.callChanged(call);
     recording.callChanged(call);
+    callback.callChanged(call);
     renderCall();
   }
   function renderCall() {
     callInfo.replaceChildren();
     if (!call) { callInfo.append(h("dd", { class: "muted" }, "No call")); return; }
     const now = clockNow();
-    const rows = [["Caller", callerText(call.caller_name, call.caller_number)],
+    const rows = [[call.callback ? "Callback to" : "Caller",
+                   callerText(call.callback ? call.caller_name.replace(/^Callback ?/, "")
+                     : call.caller_name, call.caller_number)],
                   ["Queue", call.queue]];
     if (call.answered_at) {
       rows.push(["Waited", seconds(call.answered_at - call.entered_at)],
                 ["Talking", duration(now - call.answered_at)]);
+    } else if (call.state === "calling") {
+      rows.push(["Calling", "the customer's phone rings"]);
     } else {
       rows.push(["Ringing", `waiting ${seconds(now - call.entered_at)}`]);
     }

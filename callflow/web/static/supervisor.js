@@ -66,6 +66,8 @@ export function supervisorView(main, api) {
             percent(q.service_level)),
           h("p", { class: "muted" }, `target ${percent(TARGET)} in ${q.service_level_threshold} s`),
           h("p", { class: late ? "alarm" : "" }, `${q.waiting} waiting`),
+          h("p", { class: "nowrap", title: "callbacks not made yet" },
+            `${q.callbacks || 0} callback${q.callbacks === 1 ? "" : "s"}`),
           h("p", { class: "nowrap" }, `longest ${seconds(wait)}`),
           h("p", { class: "nowrap", title: "what a caller joining now is told" },
             `next caller waits ~${seconds(q.estimated_wait || 0)}`));
@@ -77,11 +79,12 @@ export function supervisorView(main, api) {
     renderTiles();
     areas.queues.replaceChildren(table("Queues",
       ["Queue", "Waiting", "Longest wait", "Service level", "Offered", "Answered", "Abandoned",
-       "Avg. answer", "Available", "Busy", "Paused", "Expected wait"],
+       "Avg. answer", "Available", "Busy", "Paused", "Expected wait", "Callbacks"],
       [...board.queues.values()].map((q) => [q.queue, q.waiting, seconds(longestWait(q)),
         percent(q.service_level), q.offered_today, q.answered_today, q.abandoned_today,
         q.average_speed_of_answer === null ? "–" : seconds(q.average_speed_of_answer),
-        q.agents_available, q.agents_busy, q.agents_paused, seconds(q.estimated_wait || 0)])));
+        q.agents_available, q.agents_busy, q.agents_paused, seconds(q.estimated_wait || 0),
+        q.callbacks || 0])));
     const agents = [...board.agents.values()];
     const counts = AGENT_ORDER.map((s) => `${label(s)}: ${agents.filter((a) => a.state === s).length}`);
     areas.agents.replaceChildren(h("h2", {}, "Agents now"),

@@ -1,0 +1,598 @@
+"""Queued callback: the caller keeps their place and is called back.
+
+Theory of operation
+-------------------
+A waiting caller of a queue whose ``callback`` policy offers one hears
+"press 1 to be called back" (when they join, and with each announcement);
+the key opens ``callback_menu``, which returns a confirmed number to
+``_asked``. The caller's call then ends (outcome ``callback``) and a
+**virtual caller** takes its place: a ``WaitingCall`` on the channel id
+``callback-<id>`` with the asking call's priority, time of joining and
+order, so the ACD plans it exactly where the caller stood. The callback
+call has its own interaction (``callback_of`` the asking one), opened when
+the callback is asked for. Outside the queue's opening hours the callback is
+``scheduled`` for the next opening and waits as a virtual caller from then.
+
+When the ACD offers the virtual caller, the agent's phone rings with
+"Callback <name>" and the number (the preview; the console shows the same).
+The agent's answer comes to ``dial`` instead of the customer bridge: the
+agent is put in the call's bridge hearing ringback, and the customer's
+number is dialled through ``Local/<number>@<callback.context>``. The
+customer's answer enters Stasis as ``callback-leg`` (``customer_answered``):
+the ringback stops, the customer joins, the virtual caller becomes the
+customer's real channel and from then on it is an ordinary conversation
+(transfers, recording, wrap-up). A customer's channel that is destroyed
+before answering (busy: cause 17; anything else: no answer), an answer
+shorter than the policy's ``short_answer`` (a machine), or an agent hanging
+up while it rings, is an attempt that did not reach them: the agent is
+free at once, and ``after_attempt`` decides: a retry after ``retry_every``
+(the callback waits again at its place) or failed with the reason.
+
+Every change is written to the ``callback`` table; after a restart or a
+failover ``resync`` rebuilds the virtual callers and timers from it (an
+attempt that was ringing when callflow went away counts as not answered,
+so nobody is called twice at once and nobody forgotten).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from callflow.routing.acd import Acd
+from callflow.routing.agent_state import AgentEvent, AgentState
+from callflow.routing.board import WAITING_STATES, Board
+from callflow.routing.call_state import CallEvent, CallState, Outcome
+from callflow.routing.callback_menu import CallbackMenu
+from callflow.routing.callback_policy import (
+    PENDING,
+    CallbackEvent,
+    CallbackState,
+    GiveUp,
+    OfferWhen,
+    Reached,
+    after_attempt,
+    callback_machine,
+)
+from callflow.routing.callback_store import (
+    CALLBACK_PREFIX,
+    CallbackRun,
+    CallbackStore,
+)
+from callflow.routing.desk import Desk
+from callflow.routing.endings import Endings
+from callflow.routing.media import Media
+from callflow.routing.runtime import WaitingCall, call_bridge_id
+from callflow.routing.store import at
+from callflow.settings import CallbackSettings
+from callflow.telephony.port import (
+    Channel,
+    ChannelDestroyed,
+    PlaybackFinished,
+    Race,
+    StasisEnd,
+    TelephonyError,
+    Timer,
+)
+
+log = logging.getLogger("callflow.callback")
+
+DUE_TIMER = "callback_due"  # on callback_key(id): the next opening, retry or rescheduled time
+BYE_TIMER = "callback_bye"  # on the asking caller's channel: hang up if the thanks never end
+HOURS_TIMER = "callback_hours"  # while callbacks wait on a queue with hours: plan again
+HOURS_TICK = 60.0
+BUSY = 17
+
+
+class CallbackError(ValueError):
+    """A cancel or reschedule that cannot be done; ``status`` for the API."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def callback_key(callback_id: int) -> str:
+    return f"callback:{callback_id}"
+
+
+def bye_id(channel_id: str) -> str:
+    return f"callback-bye-{channel_id}"
+
+
+def ringback_id(leg_id: str) -> str:
+    return f"ringback-{leg_id}"
+
+
+class Callbacks:
+    def __init__(
+        self,
+        board: Board,
+        media: Media,
+        acd: Acd,
+        desk: Desk,
+        endings: Endings,
+        store: CallbackStore,
+        settings: CallbackSettings,
+    ) -> None:
+        self.board = board
+        self.media = media
+        self.acd = acd
+        self.desk = desk
+        self.endings = endings
+        self.store = store
+        self.settings = settings
+        self.port = board.port
+        self.menu = CallbackMenu(board.port, settings, self._asked)
+        self.runs: dict[int, CallbackRun] = {}  # open callbacks, by id
+        self._ringing: dict[str, int] = {}  # the customer's channel while it rings -> id
+        self._byes: set[str] = set()  # asking callers hearing the thanks
+        # told of every change a console shows (the agent's preview, the counts)
+        self.changed: list[Callable[[CallbackRun], None]] = []
+        acd.dial_back = self.dial
+        endings.agent_gone.insert(0, self._agent_gone)
+        endings.on_call_end(self._call_ended)
+        self.port.on(ChannelDestroyed, self._destroyed)
+        self.port.on(PlaybackFinished, self._playback_finished)
+        self.port.on(Timer, self._on_timer)
+        self.port.on(StasisEnd, self._stasis_end)
+
+    @property
+    def enabled(self) -> bool:
+        return self.settings.context is not None
+
+    # -- the waiting caller asks -----------------------------------------------------
+
+    def offer_media(self, call: WaitingCall) -> list[str]:
+        """What a waiting caller hears after their announcement: the offer,
+        when the queue makes it now (its wait passes the threshold)."""
+        conf = self.board.queues.get(call.queue)
+        if not self.enabled or conf is None or conf.callback.offer is OfferWhen.NEVER:
+            return []
+        if call.callback is not None or call.channel_id in self.menu.menus:
+            return []
+        if not conf.callback.offers(self.board.estimated_wait(conf, call)):
+            return []
+        call.callback_offered = True
+        return self.menu.offer_media()
+
+    async def key(self, call: WaitingCall, digit: str) -> bool:
+        """A waiting caller's key; True when it was the callback's."""
+        if await self.menu.key(call.channel_id, digit):
+            return True
+        if digit != self.settings.key or not call.callback_offered:
+            return False
+        await self.menu.start(call.channel_id, call.caller_number)
+        return True
+
+    async def _asked(self, channel_id: str, number: str) -> None:
+        call = self.board.calls.get(channel_id)
+        if call is None:
+            return
+        async with call.lock:
+            if call.state not in WAITING_STATES:
+                return  # an agent took the call meanwhile
+            conf = self.board.queues[call.queue]
+            pending = [
+                r for r in self.runs.values()
+                if r.number == number and r.queue == call.queue and r.state in PENDING
+            ]  # fmt: skip
+            if len(pending) >= conf.callback.per_number:
+                kept = min(pending, key=lambda r: (r.entered_at, r.id))
+                await self._end_asking(call, f"callback {kept.id} kept")
+                await self.board.log(
+                    "callback_kept", call, callback=kept.id, number=number,
+                    why=f"{len(pending)} pending for this number (at most "
+                    f"{conf.callback.per_number})",
+                )  # fmt: skip
+            else:
+                run = await self._create(call, number)
+                await self._end_asking(call, f"callback {run.id}")
+                await self.board.log(
+                    "callback_requested", call, callback=run.id, number=number,
+                    state=run.state.value,
+                )  # fmt: skip
+                await self._begin(run)
+        await self._bye(channel_id)
+        await self.acd.distribute()
+
+    async def _create(self, call: WaitingCall, number: str) -> CallbackRun:
+        now = self.board.now()
+        conf = self.board.queues[call.queue]
+        opens = None if conf.hours.is_open(at(now)) else conf.hours.next_opening(at(now))
+        run = CallbackRun(
+            id=0, queue=call.queue, number=number, name=call.caller_name, priority=call.priority,
+            entered_at=call.entered_at, requested_at=now, asked_in=call.interaction_id,
+            machine=callback_machine("new"), seq=call.seq,
+        )  # fmt: skip
+        if opens is not None:
+            run.machine.force(CallbackState.SCHEDULED, "closed")
+            run.due_at = opens.timestamp()
+        run.id = await self.store.create(run)
+        run.machine.name = f"callback {run.id}"
+        run.interaction_id = await self.board.store.create_interaction(
+            channel_id=run.channel, caller_number=number, caller_name=call.caller_name,
+            queue=call.queue, priority=call.priority, entered_at=at(now),
+            callback_of=call.interaction_id,
+        )  # fmt: skip
+        await self.store.save(run)
+        self.runs[run.id] = run
+        return run
+
+    async def _end_asking(self, call: WaitingCall, why: str) -> None:
+        """The asking call leaves the queue (under its lock)."""
+        for offer in list(call.offers.values()):
+            await self.acd.withdraw(offer, "callback asked for")
+        call.machine.fire(CallEvent.CALLBACK, why)
+        self.board.forget(call)
+        await self.media.unhold(call)
+        await self.board.store.update_interaction(
+            call.interaction_id, ended_at=at(self.board.now()), outcome=Outcome.CALLBACK.value
+        )
+        await self.endings.call_ended(call.interaction_id)
+
+    async def _bye(self, channel_id: str) -> None:
+        """Thank the caller, then hang up (when the thanks end, or after 15 s)."""
+        self._byes.add(channel_id)
+        self.port.arm(f"channel:{channel_id}", BYE_TIMER, 15.0)
+        try:
+            await self.port.play(channel_id, [f"sound:{self.settings.thanks_sound}"],
+                                 bye_id(channel_id))  # fmt: skip
+        except Race:
+            await self._hang_up_asking(channel_id)
+
+    async def _hang_up_asking(self, channel_id: str) -> None:
+        if channel_id in self._byes:
+            self._byes.discard(channel_id)
+            self.port.cancel(f"channel:{channel_id}", BYE_TIMER)
+            with contextlib.suppress(TelephonyError):
+                await self.port.hangup(channel_id)
+
+    async def _playback_finished(self, event: PlaybackFinished) -> None:
+        if event.playback_id.startswith("callback-bye-"):
+            await self._hang_up_asking(event.playback_id.removeprefix("callback-bye-"))
+
+    async def _stasis_end(self, event: StasisEnd) -> None:
+        await self.menu.stop(event.channel_id)
+        self._byes.discard(event.channel_id)
+        self.port.cancel(f"channel:{event.channel_id}", BYE_TIMER)
+
+    async def stop_menu(self, call: WaitingCall) -> None:
+        """The caller's call is answered or over: no more callback menu."""
+        await self.menu.stop(call.channel_id)
+
+    # -- waiting at the caller's place -------------------------------------------------
+
+    async def _begin(self, run: CallbackRun) -> None:
+        """A new or loaded callback: wait now, or when it is due."""
+        if run.state is CallbackState.WAITING:
+            self._enqueue(run)
+        elif run.state in (CallbackState.SCHEDULED, CallbackState.RETRY_WAIT):
+            delay = max(0.0, run.due_at - self.board.now())
+            self.port.arm(callback_key(run.id), DUE_TIMER, delay)
+        self._changed(run)
+
+    def _enqueue(self, run: CallbackRun) -> None:
+        """The virtual caller, at the asking call's place."""
+        if self.board.calls.get(run.channel) is not None:
+            return
+        call = WaitingCall.new(
+            run.interaction_id, run.channel, run.queue, run.priority, run.entered_at, run.number,
+            f"Callback {run.name}".strip(), seq=run.seq,
+        )  # fmt: skip
+        call.callback = run.id
+        self.board.calls[run.channel] = call
+        conf = self.board.queues.get(run.queue)
+        if conf is not None and not conf.hours.always:
+            self.port.arm(f"queue:{run.queue}", HOURS_TIMER, HOURS_TICK)
+
+    async def _due(self, run: CallbackRun) -> None:
+        event = (
+            CallbackEvent.DUE if run.state is CallbackState.RETRY_WAIT else CallbackEvent.OPENING
+        )
+        conf = self.board.queues.get(run.queue)
+        now = self.board.now()
+        if conf is not None and not conf.hours.is_open(at(now)):
+            opens = conf.hours.next_opening(at(now))
+            if opens is not None:  # due while closed: at the next opening
+                run.due_at = opens.timestamp()
+                await self.store.save(run)
+                await self._begin(run)
+                return
+        run.machine.fire(event)
+        run.due_at = 0.0
+        await self.store.save(run)
+        await self.board.events.record("callback_due", callback=run.id, queue=run.queue,
+                                       interaction=run.interaction_id)  # fmt: skip
+        await self._begin(run)
+        await self.acd.distribute()
+
+    async def _on_timer(self, event: Timer) -> None:
+        if event.name == DUE_TIMER:
+            run = self.runs.get(int(event.key.removeprefix("callback:")))
+            if run is not None and run.state in (CallbackState.SCHEDULED, CallbackState.RETRY_WAIT):
+                await self._due(run)
+        elif event.name == HOURS_TIMER:
+            queue = event.key.removeprefix("queue:")
+            if any(c.callback is not None and c.queue == queue for c in self.board.calls.values()):
+                self.port.arm(event.key, HOURS_TIMER, HOURS_TICK)
+                await self.acd.distribute()  # the queue may have opened
+        elif event.name == BYE_TIMER:
+            await self._hang_up_asking(event.key.removeprefix("channel:"))
+
+    # -- calling the customer --------------------------------------------------------------
+
+    async def dial(self, call: WaitingCall, leg_id: str) -> None:
+        """The agent answered the preview (under the call's lock): ringback
+        to the agent, and the customer's number dialled."""
+        run = self.runs[call.callback or 0]
+        bridge_id = call_bridge_id(call.interaction_id)
+        await self.port.create_bridge(bridge_id, self.media.bridge_type,
+                                      f"callback {run.id}")  # fmt: skip
+        await self.port.add_to_bridge(bridge_id, leg_id, absorb_dtmf=True)
+        with contextlib.suppress(Race):
+            await self.port.play(leg_id, ["tone:ring"], ringback_id(leg_id))
+        run.machine.fire(CallbackEvent.OFFER)
+        run.machine.fire(CallbackEvent.ACCEPT, call.agent or "")
+        run.attempts += 1
+        run.agent = call.agent
+        call.answered_at = 0.0  # the customer answers later
+        customer = f"callflow-callback-{run.id}-{run.attempts}"
+        run.dialing = customer
+        self._ringing[customer] = run.id
+        await self.store.save(run)
+        await self.board.log("callback_dial", call, agent=call.agent, callback=run.id,
+                             attempt=run.attempts, number=run.number)  # fmt: skip
+        self._changed(run)
+        try:
+            await self.port.originate(
+                customer, f"Local/{run.number}@{self.settings.context}",
+                ["callback-leg", str(run.id)], timeout=self.settings.ring_timeout, near=leg_id,
+            )  # fmt: skip
+        except TelephonyError as error:
+            log.warning("callback %s: %s could not be dialled: %s", run.id, run.number, error)
+            self._ringing.pop(customer, None)
+            await self._not_reached(call, run, Reached.NO_ANSWER, f"not dialled: {error.detail}",
+                                    final=True)  # fmt: skip
+
+    async def customer_answered(self, channel: Channel, args: list[str]) -> None:
+        """``callback-leg``: the customer picked up."""
+        run = self.runs.get(int(args[0])) if args and args[0].isdigit() else None
+        call = self.board.calls.get(run.channel) if run is not None else None
+        if run is None or call is None or run.dialing != channel.id:
+            await self.port.hangup(channel.id)  # an attempt we no longer make
+            return
+        async with call.lock:
+            if call.state is not CallState.CONNECTED or run.dialing != channel.id:
+                await self.port.hangup(channel.id)
+                return
+            self._ringing.pop(channel.id, None)
+            now = self.board.now()
+            with contextlib.suppress(Race):
+                await self.port.stop_playback(ringback_id(call.agent_leg or ""))
+            await self.port.add_to_bridge(call_bridge_id(call.interaction_id), channel.id)
+            del self.board.calls[call.channel_id]
+            call.channel_id = channel.id
+            self.board.calls[channel.id] = call
+            call.answered_at, run.answered_at, run.dialing = now, now, None
+            run.machine.fire(CallbackEvent.ANSWERED)
+            await self.store.save(run)
+            await self.board.store.update_interaction(
+                call.interaction_id, channel_id=channel.id, answered_at=at(now),
+                agent=call.agent, agent_channel_id=call.agent_leg,
+            )  # fmt: skip
+            await self.board.log("callback_answered", call, agent=call.agent, callback=run.id,
+                                 attempt=run.attempts)  # fmt: skip
+            for hook in self.acd.connected:  # e.g. the recording starts
+                await hook(call)
+            self._changed(run)
+
+    async def _destroyed(self, event: ChannelDestroyed) -> None:
+        callback_id = self._ringing.pop(event.channel_id, None)
+        run = self.runs.get(callback_id) if callback_id is not None else None
+        if run is None:
+            return
+        call = self.board.calls.get(run.channel)
+        if call is None or run.dialing != event.channel_id:
+            return
+        reached = Reached.BUSY if event.cause == BUSY else Reached.NO_ANSWER
+        cause = event.cause_txt or str(event.cause)
+        async with call.lock:
+            if run.dialing == event.channel_id:
+                await self._not_reached(call, run, reached, cause)
+        await self.acd.distribute()
+
+    async def _agent_gone(self, call: WaitingCall) -> bool:
+        """The agent hung up (under the call's lock): while the customer's
+        phone rang, that ends the attempt."""
+        if call.callback is None or not call.channel_id.startswith(CALLBACK_PREFIX):
+            return False
+        run = self.runs.get(call.callback)
+        if run is None:
+            return False
+        customer, run.dialing = run.dialing, None
+        if customer is not None:
+            self._ringing.pop(customer, None)
+            with contextlib.suppress(TelephonyError):
+                await self.port.hangup(customer)
+        await self._not_reached(call, run, Reached.NO_ANSWER, "the agent hung up")
+        return True
+
+    async def _not_reached(
+        self, call: WaitingCall, run: CallbackRun, reached: Reached, why: str, *,
+        final: bool = False,
+    ) -> None:  # fmt: skip
+        """An attempt that did not reach the customer (under the call's
+        lock): the agent is free at once; then a retry or the end."""
+        run.dialing = None
+        self.board.forget(call)
+        call.machine.force(CallState.ENDED, "callback not reached")
+        leg = call.agent_leg
+        if leg is not None:
+            with contextlib.suppress(TelephonyError):
+                await self.port.hangup(leg)
+        await self.media.end(call.interaction_id)
+        agent = self.board.agents.get(call.agent or "")
+        if agent is not None and agent.state is AgentState.ON_CALL:
+            agent.machine.fire(AgentEvent.HANGUP, "callback not reached")
+            await self.desk.start_wrapup(agent, 0)
+        await self._attempt_over(run, reached, why, final=final)
+
+    async def _attempt_over(
+        self, run: CallbackRun, reached: Reached, why: str, *, final: bool = False
+    ) -> None:
+        conf = self.board.queues.get(run.queue)
+        policy = conf.callback if conf is not None else None
+        decision = (
+            GiveUp(f"{why} ({reached.value})") if final or policy is None
+            else after_attempt(policy, run.attempts, reached)
+        )  # fmt: skip
+        await self.board.events.record(
+            "callback_attempt", callback=run.id, queue=run.queue, agent=run.agent,
+            interaction=run.interaction_id, attempt=run.attempts, outcome=reached.value, why=why,
+        )  # fmt: skip
+        if isinstance(decision, GiveUp):
+            run.machine.fire(CallbackEvent.GIVE_UP, decision.reason)
+            await self._close(run, decision.reason, Outcome.CALLBACK_FAILED, "failed")
+            return
+        run.machine.fire(CallbackEvent.NOT_REACHED, why)
+        run.due_at = self.board.now() + decision.after
+        run.answered_at = 0.0
+        await self.store.save(run)
+        await self.board.store.update_interaction(
+            run.interaction_id, channel_id=run.channel, answered_at=None, agent=None,
+            agent_channel_id=None, ended_at=None, outcome=None,
+        )  # fmt: skip
+        await self._begin(run)
+
+    async def _close(self, run: CallbackRun, reason: str, outcome: Outcome, result: str) -> None:
+        now = self.board.now()
+        run.reason, run.ended_at = reason, now
+        self.runs.pop(run.id, None)
+        self.port.cancel(callback_key(run.id), DUE_TIMER)
+        await self.store.save(run)
+        await self.board.store.update_interaction(
+            run.interaction_id, ended_at=at(now), outcome=outcome.value
+        )
+        waited = round(run.answered_at - run.requested_at, 3) if result == "completed" else None
+        await self.board.events.record(
+            "callback_" + result, callback=run.id, queue=run.queue, agent=run.agent,
+            interaction=run.interaction_id, reason=reason, attempts=run.attempts, waited=waited,
+        )  # fmt: skip
+        self._changed(run)
+
+    async def _call_ended(self, interaction_id: int) -> None:
+        """A callback's conversation ended: done, or a machine's short answer."""
+        run = next((r for r in self.runs.values() if r.interaction_id == interaction_id), None)
+        if run is None or run.state is not CallbackState.CONNECTED:
+            return
+        conf = self.board.queues.get(run.queue)
+        short = conf.callback.short_answer if conf is not None else 0.0
+        talked = self.board.now() - run.answered_at if run.answered_at else short
+        if talked < short:
+            run.machine.force(CallbackState.DIALING, "short answer")
+            await self._attempt_over(run, Reached.SHORT, f"answered for {talked:.1f} s")
+            return
+        run.machine.fire(CallbackEvent.ENDED)
+        await self._close(run, "", Outcome.ANSWERED, "completed")
+
+    # -- cancel and reschedule (agents, supervisors) -------------------------------------------
+
+    async def cancel(self, callback_id: int, reason: str, by: str) -> CallbackRun:
+        run = self._open(callback_id)
+        await self._take_back(run)
+        run.machine.fire(CallbackEvent.CANCEL, reason)
+        await self._close(run, f"{reason} ({by})", Outcome.CALLBACK_CANCELLED, "cancelled")
+        await self.acd.distribute()
+        return run
+
+    async def reschedule(
+        self, callback_id: int, when: datetime, reason: str, by: str
+    ) -> CallbackRun:
+        if when.timestamp() <= self.board.now():
+            raise CallbackError(f"{when.isoformat()} is not in the future", 422)
+        run = self._open(callback_id)
+        await self._take_back(run)
+        run.machine.fire(CallbackEvent.RESCHEDULE, reason)
+        run.due_at, run.reason = when.timestamp(), f"{reason} ({by})"
+        await self.store.save(run)
+        await self.board.events.record(
+            "callback_rescheduled", callback=run.id, queue=run.queue, due=when.isoformat(),
+            reason=reason, by=by,
+        )  # fmt: skip
+        await self._begin(run)
+        await self.acd.distribute()
+        return run
+
+    def _open(self, callback_id: int) -> CallbackRun:
+        run = self.runs.get(callback_id)
+        if run is None:
+            raise CallbackError(f"no open callback {callback_id}", 404)
+        if run.state is CallbackState.CONNECTED:
+            raise CallbackError(f"callback {callback_id} is connected: it is an ordinary call now")
+        return run
+
+    async def _take_back(self, run: CallbackRun) -> None:
+        """Out of the queue (and off the phones) before a cancel or reschedule."""
+        self.port.cancel(callback_key(run.id), DUE_TIMER)
+        call = self.board.calls.get(run.channel)
+        if call is None:
+            return
+        async with call.lock:
+            for offer in list(call.offers.values()):
+                await self.acd.withdraw(offer, "callback taken back")
+            if call.state is CallState.CONNECTED:  # dialing: both phones hang up
+                customer, run.dialing = run.dialing, None
+                if customer is not None:
+                    self._ringing.pop(customer, None)
+                    with contextlib.suppress(TelephonyError):
+                        await self.port.hangup(customer)
+                self.board.forget(call)
+                if call.agent_leg is not None:
+                    with contextlib.suppress(TelephonyError):
+                        await self.port.hangup(call.agent_leg)
+                await self.media.end(call.interaction_id)
+                agent = self.board.agents.get(call.agent or "")
+                if agent is not None and agent.state is AgentState.ON_CALL:
+                    agent.machine.fire(AgentEvent.HANGUP, "callback taken back")
+                    await self.desk.start_wrapup(agent, 0)
+            else:
+                self.board.forget(call)
+            call.machine.force(CallState.ENDED, "callback taken back")
+        if run.state is CallbackState.OFFERED:
+            run.machine.fire(CallbackEvent.DECLINE)
+
+    # -- after a restart or failover ----------------------------------------------------------
+
+    async def resync(self, alive: set[int]) -> None:
+        """The board was rebuilt without virtual callers: rebuild them."""
+        self._ringing.clear()
+        self.runs = {}
+        for run in await self.store.open():
+            run.seq = next(self.board.seq)
+            self.runs[run.id] = run
+            if run.state is CallbackState.OFFERED:
+                run.machine.force(CallbackState.WAITING, "resync")
+            if run.state is CallbackState.DIALING:  # the attempt died with us
+                with contextlib.suppress(TelephonyError):
+                    await self.port.hangup(f"callflow-callback-{run.id}-{run.attempts}")
+                await self._attempt_over(run, Reached.NO_ANSWER, "interrupted by a restart")
+            elif run.state is CallbackState.CONNECTED:
+                if run.interaction_id not in alive:  # the call ended meanwhile
+                    run.machine.fire(CallbackEvent.ENDED)
+                    await self._close(run, "", Outcome.ANSWERED, "completed")
+                # else: its conversation was adopted; its end closes the callback
+            else:
+                await self._begin(run)
+
+    # -- what consoles show -------------------------------------------------------------------
+
+    def run_of_call(self, call: WaitingCall) -> CallbackRun | None:
+        return self.runs.get(call.callback) if call.callback is not None else None
+
+    def _changed(self, run: CallbackRun) -> None:
+        self.board.touch(run.agent)
+        for observer in self.changed:
+            observer(run)
