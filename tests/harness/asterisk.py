@@ -43,6 +43,11 @@ exten => _q.,1,Stasis(callflow,queue,${CUT(EXTEN:1,-,1)},${CUT(EXTEN,-,2)})
 exten => s,1,Playback(beep)
  same => n,Hangup()
 
+[callflow-test-callback]
+; a customer called back: any number rings the SIPp phone at a4's contact
+exten => _X.,1,Dial(PJSIP/a4,30)
+ same => n,Hangup(${HANGUPCAUSE})
+
 [callflow-test-hold]
 exten => s,1,Answer()
  same => n,Wait(30)

@@ -207,10 +207,13 @@ class Sipp:
 
     async def customer(
         self, service: str, *, hang_up_after_ms: int | None = None, caller: str = "5550100",
-        digits: str = "", bye_timeout_ms: int = 30000,
+        digits: str = "", bye_timeout_ms: int = 30000, wait_ms: int = 300,
     ) -> SippCall:  # fmt: skip
-        """A customer calling ``service``: waits for the PBX's BYE, or hangs up."""
-        values = {"CALLER": caller, "BYE_TIMEOUT_MS": str(bye_timeout_ms)}
+        """A customer calling ``service``: waits for the PBX's BYE, or hangs up
+        (``digits``: keyed ``wait_ms`` after the answer)."""
+        values = {
+            "CALLER": caller, "BYE_TIMEOUT_MS": str(bye_timeout_ms), "WAIT_MS": str(wait_ms)
+        }  # fmt: skip
         scenario = "customer_dtmf.xml"
         if hang_up_after_ms is not None:
             values["HOLD_MS"] = str(hang_up_after_ms)
