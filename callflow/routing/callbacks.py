@@ -43,19 +43,17 @@ from datetime import datetime
 
 from callflow.routing.acd import Acd
 from callflow.routing.agent_state import AgentEvent, AgentState
-from callflow.routing.board import WAITING_STATES, Board
-from callflow.routing.call_state import CallEvent, CallState, Outcome
-from callflow.routing.callback_menu import CallbackMenu
+from callflow.routing.board import Board
+from callflow.routing.call_state import CallState, Outcome
 from callflow.routing.callback_policy import (
-    PENDING,
     CallbackEvent,
     CallbackState,
     GiveUp,
-    OfferWhen,
     Reached,
     after_attempt,
     callback_machine,
 )
+from callflow.routing.callback_requests import CallbackRequests, Request
 from callflow.routing.callback_store import (
     CALLBACK_PREFIX,
     CallbackRun,
@@ -70,9 +68,7 @@ from callflow.settings import CallbackSettings
 from callflow.telephony.port import (
     Channel,
     ChannelDestroyed,
-    PlaybackFinished,
     Race,
-    StasisEnd,
     TelephonyError,
     Timer,
 )
@@ -80,7 +76,6 @@ from callflow.telephony.port import (
 log = logging.getLogger("callflow.callback")
 
 DUE_TIMER = "callback_due"  # on callback_key(id): the next opening, retry or rescheduled time
-BYE_TIMER = "callback_bye"  # on the asking caller's channel: hang up if the thanks never end
 HOURS_TIMER = "callback_hours"  # while callbacks wait on a queue with hours: plan again
 HOURS_TICK = 60.0
 BUSY = 17
@@ -96,10 +91,6 @@ class CallbackError(ValueError):
 
 def callback_key(callback_id: int) -> str:
     return f"callback:{callback_id}"
-
-
-def bye_id(channel_id: str) -> str:
-    return f"callback-bye-{channel_id}"
 
 
 def ringback_id(leg_id: str) -> str:
@@ -125,87 +116,33 @@ class Callbacks:
         self.store = store
         self.settings = settings
         self.port = board.port
-        self.menu = CallbackMenu(board.port, settings, self._asked)
         self.runs: dict[int, CallbackRun] = {}  # open callbacks, by id
         self._ringing: dict[str, int] = {}  # the customer's channel while it rings -> id
-        self._byes: set[str] = set()  # asking callers hearing the thanks
+        self.requests = CallbackRequests(
+            board, media, acd, endings, settings, self.runs, self.open_callback, self.cancel
+        )
         # told of every change a console shows (the agent's preview, the counts)
         self.changed: list[Callable[[CallbackRun], None]] = []
         acd.dial_back = self.dial
         endings.agent_gone.insert(0, self._agent_gone)
         endings.on_call_end(self._call_ended)
         self.port.on(ChannelDestroyed, self._destroyed)
-        self.port.on(PlaybackFinished, self._playback_finished)
         self.port.on(Timer, self._on_timer)
-        self.port.on(StasisEnd, self._stasis_end)
 
     @property
     def enabled(self) -> bool:
         return self.settings.context is not None
 
-    # -- the waiting caller asks -----------------------------------------------------
-
-    def offer_media(self, call: WaitingCall) -> list[str]:
-        """What a waiting caller hears after their announcement: the offer,
-        when the queue makes it now (its wait passes the threshold)."""
-        conf = self.board.queues.get(call.queue)
-        if not self.enabled or conf is None or conf.callback.offer is OfferWhen.NEVER:
-            return []
-        if call.callback is not None or call.channel_id in self.menu.menus:
-            return []
-        if not conf.callback.offers(self.board.estimated_wait(conf, call)):
-            return []
-        call.callback_offered = True
-        return self.menu.offer_media()
-
-    async def key(self, call: WaitingCall, digit: str) -> bool:
-        """A waiting caller's key; True when it was the callback's."""
-        if await self.menu.key(call.channel_id, digit):
-            return True
-        if digit != self.settings.key or not call.callback_offered:
-            return False
-        await self.menu.start(call.channel_id, call.caller_number)
-        return True
-
-    async def _asked(self, channel_id: str, number: str) -> None:
-        call = self.board.calls.get(channel_id)
-        if call is None:
-            return
-        async with call.lock:
-            if call.state not in WAITING_STATES:
-                return  # an agent took the call meanwhile
-            conf = self.board.queues[call.queue]
-            pending = [
-                r for r in self.runs.values()
-                if r.number == number and r.queue == call.queue and r.state in PENDING
-            ]  # fmt: skip
-            if len(pending) >= conf.callback.per_number:
-                kept = min(pending, key=lambda r: (r.entered_at, r.id))
-                await self._end_asking(call, f"callback {kept.id} kept")
-                await self.board.log(
-                    "callback_kept", call, callback=kept.id, number=number,
-                    why=f"{len(pending)} pending for this number (at most "
-                    f"{conf.callback.per_number})",
-                )  # fmt: skip
-            else:
-                run = await self._create(call, number)
-                await self._end_asking(call, f"callback {run.id}")
-                await self.board.log(
-                    "callback_requested", call, callback=run.id, number=number,
-                    state=run.state.value,
-                )  # fmt: skip
-                await self._begin(run)
-        await self._bye(channel_id)
-        await self.acd.distribute()
-
-    async def _create(self, call: WaitingCall, number: str) -> CallbackRun:
+    async def open_callback(self, request: Request) -> CallbackRun:
+        """A new callback at the request's place: waiting now, or scheduled
+        for the queue's next opening; with the callback call's interaction."""
         now = self.board.now()
-        conf = self.board.queues[call.queue]
+        conf = self.board.queues[request.queue]
         opens = None if conf.hours.is_open(at(now)) else conf.hours.next_opening(at(now))
         run = CallbackRun(
-            id=0, queue=call.queue, number=number, name=call.caller_name, priority=call.priority,
-            entered_at=call.entered_at, requested_at=now, asked_in=call.interaction_id,
-            machine=callback_machine("new"), seq=call.seq,
+            id=0, queue=request.queue, number=request.number, name=request.name,
+            priority=request.priority, entered_at=request.entered_at, requested_at=now,
+            asked_in=request.asked_in, machine=callback_machine("new"), seq=request.seq,
         )  # fmt: skip
         if opens is not None:
             run.machine.force(CallbackState.SCHEDULED, "closed")
@@ -213,55 +150,14 @@ class Callbacks:
         run.id = await self.store.create(run)
         run.machine.name = f"callback {run.id}"
         run.interaction_id = await self.board.store.create_interaction(
-            channel_id=run.channel, caller_number=number, caller_name=call.caller_name,
-            queue=call.queue, priority=call.priority, entered_at=at(now),
-            callback_of=call.interaction_id,
+            channel_id=run.channel, caller_number=run.number, caller_name=run.name,
+            queue=run.queue, priority=run.priority, entered_at=at(now),
+            callback_of=request.asked_in or None,
         )  # fmt: skip
         await self.store.save(run)
         self.runs[run.id] = run
+        await self._begin(run)
         return run
-
-    async def _end_asking(self, call: WaitingCall, why: str) -> None:
-        """The asking call leaves the queue (under its lock)."""
-        for offer in list(call.offers.values()):
-            await self.acd.withdraw(offer, "callback asked for")
-        call.machine.fire(CallEvent.CALLBACK, why)
-        self.board.forget(call)
-        await self.media.unhold(call)
-        await self.board.store.update_interaction(
-            call.interaction_id, ended_at=at(self.board.now()), outcome=Outcome.CALLBACK.value
-        )
-        await self.endings.call_ended(call.interaction_id)
-
-    async def _bye(self, channel_id: str) -> None:
-        """Thank the caller, then hang up (when the thanks end, or after 15 s)."""
-        self._byes.add(channel_id)
-        self.port.arm(f"channel:{channel_id}", BYE_TIMER, 15.0)
-        try:
-            await self.port.play(channel_id, [f"sound:{self.settings.thanks_sound}"],
-                                 bye_id(channel_id))  # fmt: skip
-        except Race:
-            await self._hang_up_asking(channel_id)
-
-    async def _hang_up_asking(self, channel_id: str) -> None:
-        if channel_id in self._byes:
-            self._byes.discard(channel_id)
-            self.port.cancel(f"channel:{channel_id}", BYE_TIMER)
-            with contextlib.suppress(TelephonyError):
-                await self.port.hangup(channel_id)
-
-    async def _playback_finished(self, event: PlaybackFinished) -> None:
-        if event.playback_id.startswith("callback-bye-"):
-            await self._hang_up_asking(event.playback_id.removeprefix("callback-bye-"))
-
-    async def _stasis_end(self, event: StasisEnd) -> None:
-        await self.menu.stop(event.channel_id)
-        self._byes.discard(event.channel_id)
-        self.port.cancel(f"channel:{event.channel_id}", BYE_TIMER)
-
-    async def stop_menu(self, call: WaitingCall) -> None:
-        """The caller's call is answered or over: no more callback menu."""
-        await self.menu.stop(call.channel_id)
 
     # -- waiting at the caller's place -------------------------------------------------
 
@@ -319,8 +215,6 @@ class Callbacks:
             if any(c.callback is not None and c.queue == queue for c in self.board.calls.values()):
                 self.port.arm(event.key, HOURS_TIMER, HOURS_TICK)
                 await self.acd.distribute()  # the queue may have opened
-        elif event.name == BYE_TIMER:
-            await self._hang_up_asking(event.key.removeprefix("channel:"))
 
     # -- calling the customer --------------------------------------------------------------
 
@@ -569,7 +463,7 @@ class Callbacks:
     async def resync(self, alive: set[int]) -> None:
         """The board was rebuilt without virtual callers: rebuild them."""
         self._ringing.clear()
-        self.runs = {}
+        self.runs.clear()
         for run in await self.store.open():
             run.seq = next(self.board.seq)
             self.runs[run.id] = run

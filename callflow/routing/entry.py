@@ -76,10 +76,13 @@ class QueueEntry:
         self.caller_keys: list[Callable[[WaitingCall, str], Awaitable[bool]]] = []
         # what a waiting caller hears after the announcement (the callback offer)
         self.extra_media: list[Callable[[WaitingCall], list[str]]] = []
+        # a closed queue's caller: (channel, queue, priority, closed target) ->
+        # True when taken care of (offered a callback at the next opening)
+        self.closed_offer: Callable[[Channel, str, int, str | None], Awaitable[bool]] | None = None
 
     async def enter_queue(self, channel: Channel, args: list[str]) -> None:
         asked, priority = parse_queue_args(args, list(self.board.queues))
-        name = await self._open_queue(channel, asked)
+        name = await self._open_queue(channel, asked, priority)
         if name is None:
             return
         sound = self.board.queues[name].recording_notice
@@ -88,10 +91,11 @@ class QueueEntry:
         else:
             await self._join(channel, name, priority, answered=False)
 
-    async def _open_queue(self, channel: Channel, name: str) -> str | None:
+    async def _open_queue(self, channel: Channel, name: str, priority: int) -> str | None:
         """The queue the caller joins: ``name`` while it is open; while it is
-        closed, its ``closed_target`` (another queue, in turn checked) or the
-        dialplan (``CALLFLOW_RESULT=closed``). None: sent to the dialplan."""
+        closed, a callback at its next opening (if it offers them), its
+        ``closed_target`` (another queue, in turn checked) or the dialplan
+        (``CALLFLOW_RESULT=closed``). None: taken care of otherwise."""
         now = at(self.board.now())
         visited = [name]
         while True:
@@ -116,6 +120,9 @@ class QueueEntry:
                     "the dialplan", name, target, " -> ".join(visited),
                 )  # fmt: skip
                 target = None
+            offer = self.closed_offer
+            if offer is not None and await offer(channel, name, priority, target):
+                return None  # a callback at the next opening, or else the target
             await to_dialplan(self.port, channel.id, "closed", target)
             return None
 

@@ -108,9 +108,10 @@ class RoutingService:
                 self.board, self.media, self.acd, self.desk, self.endings, *callbacks
             )
             router.register("callback-leg", self.callbacks.customer_answered)
-            self.entry.caller_keys.append(self.callbacks.key)
-            self.entry.extra_media.append(self.callbacks.offer_media)
-            self.acd.connected.append(self.callbacks.stop_menu)
+            requests = self.callbacks.requests
+            self.entry.caller_keys.append(requests.key)
+            self.entry.extra_media.append(requests.offer_media)
+            self.entry.closed_offer = requests.closed
         self._reconciled: list[ReconciledHook] = []
         router.register("queue", self.entry.enter_queue, unseen=store.unrecorded)
         router.register("agent-leg", self.acd.agent_answered)

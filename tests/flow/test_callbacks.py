@@ -261,3 +261,165 @@ async def test_an_attempt_ringing_when_callflow_stops_is_counted_and_retried(
 async def interactions(center: Center) -> list[Interaction]:
     async with center.db.session() as session:
         return list((await session.exec(select(Interaction).order_by(col(Interaction.id)))).all())
+
+
+async def test_a_second_request_from_the_same_number_keeps_the_first(center: Center) -> None:
+    await ask_callback(center, "5550100")
+    await ask_callback(center, "5550100")  # the same customer asks again
+    (row,) = await callbacks(center)
+    (kept,) = await center.log("callback_kept")
+    assert kept.detail["callback"] == row.id and "already has callback" in kept.detail["why"]
+
+
+async def test_a_customer_who_calls_again_and_is_answered_needs_no_callback(
+    center: Center,
+) -> None:
+    await ask_callback(center, "5550100")
+    again = await center.pbx.call(["queue", "support", "5"], caller="5550100")  # ahead
+    await free_agent1(center)
+    assert center.leg_of("agent1").caller_number == '"" <5550100>'  # the live caller first
+    await center.answer("agent1")
+    (row,) = await callbacks(center)
+    answered = await center.interaction(again)
+    assert (row.state, row.reason) == (
+        "cancelled",
+        f"called again: answered in call {answered.id} (called_again)",
+    )
+    await center.pbx.hangup_phone(again)
+    await center.pbx.advance(10)
+    assert not center.pbx.ringing()  # nobody calls the customer back now
+
+
+async def test_the_offer_waits_for_the_queue_threshold(tmp_path: Path) -> None:
+    policy = 'callback = { offer = "long_wait", threshold = 100 }\n'
+    text = DIRECTORY.replace('name = "support"\n', f'name = "support"\n{policy}', 1)
+    center, db = await build_center(tmp_path, text)
+    await center.start()
+    await center.login("agent1")
+    try:
+        first = await center.pbx.call(["queue", "support"], caller="5550101")
+        await center.answer("agent1")  # one call known: a 10 s handle time
+        await center.pbx.advance(30)
+        await center.pbx.hangup_phone(first)  # 30 s talk + 10 s wrap-up
+        await center.pbx.advance(10)
+        await center.pbx.call(["queue", "support"], caller="5550100")
+        await center.answer("agent1")  # busy for about 40 s more
+        quick = await center.pbx.call(["queue", "support"], caller="5550102")
+        await center.pbx.dtmf(quick, "1")
+        assert not any(op[1] == quick for op in center.pbx.ops("play"))  # not offered
+        assert quick not in center.routing.callbacks.requests.menu.menus  # type: ignore[union-attr]
+        for number in ("5550103", "5550104"):  # each caller ahead adds 40 s
+            await center.pbx.call(["queue", "support"], caller=number)
+        late = await center.pbx.call(["queue", "support"], caller="5550105")
+        await press(center, late)  # the estimated wait passes 100 s: offered
+        assert [r.number for r in await callbacks(center)] == ["5550105"]
+    finally:
+        await center.close()
+        await db.close()
+
+
+HOURS = (  # Easter Monday 2027 is a holiday
+    'hours = { zone = "Europe/Paris", mon = "09:00-17:00", tue = "09:00-17:00", '
+    'fri = "09:00-17:00", holidays = ["2027-03-29"] }\n'
+)
+
+
+async def closed_center(tmp_path: Path) -> tuple[Center, Database]:
+    text = DIRECTORY.replace(
+        'name = "support"\n', f'name = "support"\n{POLICY}{HOURS}closed_target = "x,s,1"\n', 1
+    )
+    center, db = await build_center(tmp_path, text)
+    await center.start()
+    await center.login("agent1")
+    return center, db
+
+
+async def test_a_closed_queue_offers_a_callback_at_the_next_opening_across_a_clock_change(
+    tmp_path: Path,
+) -> None:
+    center, db = await closed_center(tmp_path)
+    try:
+        # Friday 26 March 2027, 17:30 in Paris: closed until Tuesday (Monday
+        # is a holiday), and the clocks go forward on Sunday
+        await center.pbx.advance(70 * 86400 + 8.5 * 3600)
+        assert (
+            datetime.fromtimestamp(center.pbx.now(), UTC).isoformat().startswith("2027-03-26T16:30")
+        )
+        first = await center.pbx.call(["queue", "support"], caller="5550101")
+        assert center.pbx.channels[first].answered  # offered a callback, not sent on
+        await center.pbx.dtmf(first, "11")
+        await center.pbx.finish_playbacks(first)
+        await center.pbx.advance(60)
+        await ask_closed(center, "5550102")
+        rows = await callbacks(center)
+        assert [(r.number, r.state) for r in rows] == [
+            ("5550101", "scheduled"), ("5550102", "scheduled")
+        ]  # fmt: skip
+        opens = datetime(2027, 3, 30, 7, 0, tzinfo=UTC)  # 09:00 summer time in Paris
+        assert {r.due_at for r in rows} == {opens}
+        await center.pbx.advance(opens.timestamp() - center.pbx.now() - 1)
+        assert not center.pbx.ringing()
+        await center.pbx.advance(1)
+        served = []
+        for _ in range(2):
+            await center.answer("agent1")
+            served.append(next(c for c in center.pbx.ringing()).originated_to)
+            local = next(c for c in center.pbx.ringing())
+            await center.pbx.pick_up(local.id)
+            await center.pbx.advance(30)
+            await center.pbx.hangup_phone(local.id)
+            await center.pbx.advance(10)
+        assert served == [LOCAL.format("5550101"), LOCAL.format("5550102")]
+    finally:
+        await center.close()
+        await db.close()
+
+
+async def ask_closed(center: Center, caller: str) -> None:
+    customer = await center.pbx.call(["queue", "support"], caller=caller)
+    await center.pbx.dtmf(customer, "11")
+    await center.pbx.finish_playbacks(customer)
+    assert customer not in center.pbx.channels
+
+
+async def test_a_closed_queues_caller_who_does_not_ask_goes_to_the_closed_target(
+    tmp_path: Path,
+) -> None:
+    center, db = await closed_center(tmp_path)
+    try:
+        await center.pbx.advance(8.5 * 3600)  # Friday 17:30
+        customer = await center.pbx.call(["queue", "support"], caller="5550101")
+        await center.pbx.advance(29)
+        assert center.pbx.channels[customer].continued is None
+        await center.pbx.advance(2)
+        assert center.pbx.channels[customer].continued == ("x", "s", 1)
+        assert center.pbx.channels[customer].variables["CALLFLOW_RESULT"] == "closed"
+        assert not await callbacks(center)
+    finally:
+        await center.close()
+        await db.close()
+
+
+async def test_the_standby_taking_over_finds_the_callbacks_where_they_were(
+    setup: tuple[Center, Database],
+) -> None:
+    """A takeover rebuilds from the database and Asterisk like a restart
+    (``resync``): a waiting callback keeps its place ahead of a later caller,
+    one in its retry spacing keeps its time."""
+    center, db = setup
+    await ask_callback(center, "5550100")
+    await center.pbx.advance(5)
+    later = await center.pbx.call(["queue", "support"], caller="5550300")
+    standby = await restarted(center, db)
+    try:
+        await standby.routing.agent_action("agent1", AgentEvent.UNPAUSE)
+        await standby.pbx.settle()
+        assert standby.leg_of("agent1").caller_number.startswith('"Callback')
+        await standby.answer("agent1")
+        await standby.pbx.reject(customer_leg(standby, "5550100").id, 19)
+        (row,) = await callbacks(standby)
+        assert row.state == "retry_wait"
+        standby.leg_of("agent1")  # then the later caller
+        assert later in standby.routing.calls
+    finally:
+        await standby.close()
