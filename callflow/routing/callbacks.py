@@ -14,19 +14,14 @@ the callback is asked for. Outside the queue's opening hours the callback is
 ``scheduled`` for the next opening and waits as a virtual caller from then.
 
 When the ACD offers the virtual caller, the agent's phone rings with
-"Callback <name>" and the number (the preview; the console shows the same).
-The agent's answer comes to ``dial`` instead of the customer bridge: the
-agent is put in the call's bridge hearing ringback, and the customer's
-number is dialled through ``Local/<number>@<callback.context>``. The
-customer's answer enters Stasis as ``callback-leg`` (``customer_answered``):
-the ringback stops, the customer joins, the virtual caller becomes the
-customer's real channel and from then on it is an ordinary conversation
-(transfers, recording, wrap-up). A customer's channel that is destroyed
-before answering (busy: cause 17; anything else: no answer), an answer
-shorter than the policy's ``short_answer`` (a machine), or an agent hanging
-up while it rings, is an attempt that did not reach them: the agent is
-free at once, and ``after_attempt`` decides: a retry after ``retry_every``
-(the callback waits again at its place) or failed with the reason.
+"Callback <name>" and the number (the preview; the console shows the same);
+the agent's answer dials the customer (``callback_dialing``), after which
+it is an ordinary conversation (transfers, recording, wrap-up). An attempt
+that did not reach the customer — no answer, busy, the agent hanging up
+while it rings, or an answer shorter than the policy's ``short_answer`` (a
+machine) — goes to ``_attempt_over``: ``after_attempt`` decides a retry
+after ``retry_every`` (the callback waits again at its place) or the end
+(failed, with the reason).
 
 Every change is written to the ``callback`` table; after a restart or a
 failover ``resync`` rebuilds the virtual callers and timers from it (an
@@ -42,9 +37,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from callflow.routing.acd import Acd
-from callflow.routing.agent_state import AgentEvent, AgentState
 from callflow.routing.board import Board
 from callflow.routing.call_state import CallState, Outcome
+from callflow.routing.callback_dialing import CallbackDialing, customer_channel
 from callflow.routing.callback_policy import (
     CallbackEvent,
     CallbackState,
@@ -55,20 +50,16 @@ from callflow.routing.callback_policy import (
 )
 from callflow.routing.callback_requests import CallbackRequests, Request
 from callflow.routing.callback_store import (
-    CALLBACK_PREFIX,
     CallbackRun,
     CallbackStore,
 )
 from callflow.routing.desk import Desk
 from callflow.routing.endings import Endings
 from callflow.routing.media import Media
-from callflow.routing.runtime import WaitingCall, call_bridge_id
+from callflow.routing.runtime import WaitingCall
 from callflow.routing.store import at
 from callflow.settings import CallbackSettings
 from callflow.telephony.port import (
-    Channel,
-    ChannelDestroyed,
-    Race,
     TelephonyError,
     Timer,
 )
@@ -78,7 +69,6 @@ log = logging.getLogger("callflow.callback")
 DUE_TIMER = "callback_due"  # on callback_key(id): the next opening, retry or rescheduled time
 HOURS_TIMER = "callback_hours"  # while callbacks wait on a queue with hours: plan again
 HOURS_TICK = 60.0
-BUSY = 17
 
 
 class CallbackError(ValueError):
@@ -91,10 +81,6 @@ class CallbackError(ValueError):
 
 def callback_key(callback_id: int) -> str:
     return f"callback:{callback_id}"
-
-
-def ringback_id(leg_id: str) -> str:
-    return f"ringback-{leg_id}"
 
 
 class Callbacks:
@@ -117,16 +103,16 @@ class Callbacks:
         self.settings = settings
         self.port = board.port
         self.runs: dict[int, CallbackRun] = {}  # open callbacks, by id
-        self._ringing: dict[str, int] = {}  # the customer's channel while it rings -> id
+        # told of every change a console shows (the agent's preview, the counts)
+        self.changed: list[Callable[[CallbackRun], None]] = []
         self.requests = CallbackRequests(
             board, media, acd, endings, settings, self.runs, self.open_callback, self.cancel
         )
-        # told of every change a console shows (the agent's preview, the counts)
-        self.changed: list[Callable[[CallbackRun], None]] = []
-        acd.dial_back = self.dial
-        endings.agent_gone.insert(0, self._agent_gone)
+        self.dialing = CallbackDialing(
+            board, media, acd, desk, store, settings, self.runs, self._attempt_over, self._changed
+        )
+        endings.agent_gone.insert(0, self.dialing.agent_gone)
         endings.on_call_end(self._call_ended)
-        self.port.on(ChannelDestroyed, self._destroyed)
         self.port.on(Timer, self._on_timer)
 
     @property
@@ -216,126 +202,8 @@ class Callbacks:
                 self.port.arm(event.key, HOURS_TIMER, HOURS_TICK)
                 await self.acd.distribute()  # the queue may have opened
 
-    # -- calling the customer --------------------------------------------------------------
-
-    async def dial(self, call: WaitingCall, leg_id: str) -> None:
-        """The agent answered the preview (under the call's lock): ringback
-        to the agent, and the customer's number dialled."""
-        run = self.runs[call.callback or 0]
-        bridge_id = call_bridge_id(call.interaction_id)
-        await self.port.create_bridge(bridge_id, self.media.bridge_type,
-                                      f"callback {run.id}")  # fmt: skip
-        await self.port.add_to_bridge(bridge_id, leg_id, absorb_dtmf=True)
-        with contextlib.suppress(Race):
-            await self.port.play(leg_id, ["tone:ring"], ringback_id(leg_id))
-        run.machine.fire(CallbackEvent.OFFER)
-        run.machine.fire(CallbackEvent.ACCEPT, call.agent or "")
-        run.attempts += 1
-        run.agent = call.agent
-        call.answered_at = 0.0  # the customer answers later
-        customer = f"callflow-callback-{run.id}-{run.attempts}"
-        run.dialing = customer
-        self._ringing[customer] = run.id
-        await self.store.save(run)
-        await self.board.log("callback_dial", call, agent=call.agent, callback=run.id,
-                             attempt=run.attempts, number=run.number)  # fmt: skip
-        self._changed(run)
-        try:
-            await self.port.originate(
-                customer, f"Local/{run.number}@{self.settings.context}",
-                ["callback-leg", str(run.id)], timeout=self.settings.ring_timeout, near=leg_id,
-            )  # fmt: skip
-        except TelephonyError as error:
-            log.warning("callback %s: %s could not be dialled: %s", run.id, run.number, error)
-            self._ringing.pop(customer, None)
-            await self._not_reached(call, run, Reached.NO_ANSWER, f"not dialled: {error.detail}",
-                                    final=True)  # fmt: skip
-
-    async def customer_answered(self, channel: Channel, args: list[str]) -> None:
-        """``callback-leg``: the customer picked up."""
-        run = self.runs.get(int(args[0])) if args and args[0].isdigit() else None
-        call = self.board.calls.get(run.channel) if run is not None else None
-        if run is None or call is None or run.dialing != channel.id:
-            await self.port.hangup(channel.id)  # an attempt we no longer make
-            return
-        async with call.lock:
-            if call.state is not CallState.CONNECTED or run.dialing != channel.id:
-                await self.port.hangup(channel.id)
-                return
-            self._ringing.pop(channel.id, None)
-            now = self.board.now()
-            with contextlib.suppress(Race):
-                await self.port.stop_playback(ringback_id(call.agent_leg or ""))
-            await self.port.add_to_bridge(call_bridge_id(call.interaction_id), channel.id)
-            del self.board.calls[call.channel_id]
-            call.channel_id = channel.id
-            self.board.calls[channel.id] = call
-            call.answered_at, run.answered_at, run.dialing = now, now, None
-            run.machine.fire(CallbackEvent.ANSWERED)
-            await self.store.save(run)
-            await self.board.store.update_interaction(
-                call.interaction_id, channel_id=channel.id, answered_at=at(now),
-                agent=call.agent, agent_channel_id=call.agent_leg,
-            )  # fmt: skip
-            await self.board.log("callback_answered", call, agent=call.agent, callback=run.id,
-                                 attempt=run.attempts)  # fmt: skip
-            for hook in self.acd.connected:  # e.g. the recording starts
-                await hook(call)
-            self._changed(run)
-
-    async def _destroyed(self, event: ChannelDestroyed) -> None:
-        callback_id = self._ringing.pop(event.channel_id, None)
-        run = self.runs.get(callback_id) if callback_id is not None else None
-        if run is None:
-            return
-        call = self.board.calls.get(run.channel)
-        if call is None or run.dialing != event.channel_id:
-            return
-        reached = Reached.BUSY if event.cause == BUSY else Reached.NO_ANSWER
-        cause = event.cause_txt or str(event.cause)
-        async with call.lock:
-            if run.dialing == event.channel_id:
-                await self._not_reached(call, run, reached, cause)
-        await self.acd.distribute()
-
-    async def _agent_gone(self, call: WaitingCall) -> bool:
-        """The agent hung up (under the call's lock): while the customer's
-        phone rang, that ends the attempt."""
-        if call.callback is None or not call.channel_id.startswith(CALLBACK_PREFIX):
-            return False
-        run = self.runs.get(call.callback)
-        if run is None:
-            return False
-        customer, run.dialing = run.dialing, None
-        if customer is not None:
-            self._ringing.pop(customer, None)
-            with contextlib.suppress(TelephonyError):
-                await self.port.hangup(customer)
-        await self._not_reached(call, run, Reached.NO_ANSWER, "the agent hung up")
-        return True
-
-    async def _not_reached(
-        self, call: WaitingCall, run: CallbackRun, reached: Reached, why: str, *,
-        final: bool = False,
-    ) -> None:  # fmt: skip
-        """An attempt that did not reach the customer (under the call's
-        lock): the agent is free at once; then a retry or the end."""
-        run.dialing = None
-        self.board.forget(call)
-        call.machine.force(CallState.ENDED, "callback not reached")
-        leg = call.agent_leg
-        if leg is not None:
-            with contextlib.suppress(TelephonyError):
-                await self.port.hangup(leg)
-        await self.media.end(call.interaction_id)
-        agent = self.board.agents.get(call.agent or "")
-        if agent is not None and agent.state is AgentState.ON_CALL:
-            agent.machine.fire(AgentEvent.HANGUP, "callback not reached")
-            await self.desk.start_wrapup(agent, 0)
-        await self._attempt_over(run, reached, why, final=final)
-
     async def _attempt_over(
-        self, run: CallbackRun, reached: Reached, why: str, *, final: bool = False
+        self, run: CallbackRun, reached: Reached, why: str, final: bool = False
     ) -> None:
         conf = self.board.queues.get(run.queue)
         policy = conf.callback if conf is not None else None
@@ -438,20 +306,7 @@ class Callbacks:
             for offer in list(call.offers.values()):
                 await self.acd.withdraw(offer, "callback taken back")
             if call.state is CallState.CONNECTED:  # dialing: both phones hang up
-                customer, run.dialing = run.dialing, None
-                if customer is not None:
-                    self._ringing.pop(customer, None)
-                    with contextlib.suppress(TelephonyError):
-                        await self.port.hangup(customer)
-                self.board.forget(call)
-                if call.agent_leg is not None:
-                    with contextlib.suppress(TelephonyError):
-                        await self.port.hangup(call.agent_leg)
-                await self.media.end(call.interaction_id)
-                agent = self.board.agents.get(call.agent or "")
-                if agent is not None and agent.state is AgentState.ON_CALL:
-                    agent.machine.fire(AgentEvent.HANGUP, "callback taken back")
-                    await self.desk.start_wrapup(agent, 0)
+                await self.dialing.release(call, run, "callback taken back")
             else:
                 self.board.forget(call)
             call.machine.force(CallState.ENDED, "callback taken back")
@@ -462,7 +317,7 @@ class Callbacks:
 
     async def resync(self, alive: set[int]) -> None:
         """The board was rebuilt without virtual callers: rebuild them."""
-        self._ringing.clear()
+        self.dialing.ringing.clear()
         self.runs.clear()
         for run in await self.store.open():
             run.seq = next(self.board.seq)
@@ -471,7 +326,7 @@ class Callbacks:
                 run.machine.force(CallbackState.WAITING, "resync")
             if run.state is CallbackState.DIALING:  # the attempt died with us
                 with contextlib.suppress(TelephonyError):
-                    await self.port.hangup(f"callflow-callback-{run.id}-{run.attempts}")
+                    await self.port.hangup(customer_channel(run))
                 await self._attempt_over(run, Reached.NO_ANSWER, "interrupted by a restart")
             elif run.state is CallbackState.CONNECTED:
                 if run.interaction_id not in alive:  # the call ended meanwhile

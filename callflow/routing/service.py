@@ -107,7 +107,7 @@ class RoutingService:
             self.callbacks = Callbacks(
                 self.board, self.media, self.acd, self.desk, self.endings, *callbacks
             )
-            router.register("callback-leg", self.callbacks.customer_answered)
+            router.register("callback-leg", self.callbacks.dialing.customer_answered)
             requests = self.callbacks.requests
             self.entry.caller_keys.append(requests.key)
             self.entry.extra_media.append(requests.offer_media)
