@@ -24,9 +24,10 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlmodel import col, select
 
 from callflow.api.deps import From, ServicesDep, StaffUser, To
-from callflow.db.models import Disposition, LogEntry
+from callflow.db.models import Callback, Disposition, Interaction, LogEntry
 from callflow.figures.agents import KINDS as AGENT_KINDS
 from callflow.figures.agents import agent_table
+from callflow.figures.callbacks import callback_table
 from callflow.figures.table import INTERVAL, Table, interval_of
 from callflow.live.rows import read_tallies
 from callflow.routing.store import at, epoch, start_of_day
@@ -80,6 +81,9 @@ async def _report(
     if kind == "agents":
         table = agent_table(await _agent_events(services, start, end))
         names, key = sorted(services.routing.agents), "agent"
+    elif kind == "callbacks":
+        table = callback_table(await _callback_rows(services, start, end))
+        names, key = list(services.routing.queues), "queue"
     elif kind == "dispositions":
         table = await _disposition_table(services, start, end)
         names = [
@@ -146,6 +150,27 @@ async def _disposition_table(
         cell.count += 1
         cell.defaulted += row.defaulted
     return table
+
+
+async def _callback_rows(
+    services: ServicesDep, since: datetime, until: datetime
+) -> list[tuple[str, float, str, str, float | None]]:
+    async with services.db.session() as session:
+        rows = (
+            await session.exec(
+                select(Callback, Interaction.answered_at)
+                .join(
+                    Interaction, col(Interaction.id) == col(Callback.interaction_id), isouter=True
+                )
+                .where(col(Callback.requested_at) >= since)
+                .where(col(Callback.requested_at) < until)
+            )
+        ).all()
+    return [
+        (c.queue, epoch(c.requested_at), c.state, c.reason,
+         epoch(answered) - epoch(c.requested_at) if answered is not None else None)
+        for c, answered in rows
+    ]  # fmt: skip
 
 
 async def _agent_events(
@@ -241,3 +266,21 @@ async def disposition_report(
     (``count``) and how many of those were the queue's default written when
     the agent picked none (``defaulted``)."""
     return await _report(services, "dispositions", since, until, by, queue, format)
+
+
+@router.get("/callbacks")
+async def callback_report(
+    user: StaffUser,
+    services: ServicesDep,
+    since: From = None,
+    until: To = None,
+    by: ByParam = By.day,
+    queue: Name = None,
+    format: FormatParam = Format.json,
+) -> Any:
+    """Per queue and period (the one each callback was asked for in):
+    callbacks ``requested``, ``completed``, ``failed`` (and by the last
+    attempt's outcome: ``failed_no_answer``, ``failed_busy``,
+    ``failed_short``), ``cancelled``, ``pending``, and ``time_to_callback``:
+    the average seconds from the request to the customer answering."""
+    return await _report(services, "callbacks", since, until, by, queue, format)
