@@ -10,6 +10,7 @@ appear in logs or reprs.
 from __future__ import annotations
 
 import os
+import re
 import socket
 from pathlib import Path
 from typing import Any, Literal
@@ -160,6 +161,16 @@ class CallbackSettings(BaseModel):
     # the numbers a caller may ask to be called back on (the dial context
     # should take the same): national numbers of 3 to 15 digits by default
     allowed_numbers: str = Field(r"^[0-9]{3,15}$", max_length=200)
+
+    @field_validator("allowed_numbers")
+    @classmethod
+    def _a_pattern(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as error:
+            raise ValueError(f"allowed_numbers is not a regular expression: {error}") from None
+        return value
+
     ring_timeout: int = Field(30, ge=5, le=120)  # the customer's phone rings this long
     # the prompts (sound names, Asterisk's own by default)
     offer_sound: str = Field("vm-tocallback", pattern=r"^[A-Za-z0-9_/-]{1,80}$")
