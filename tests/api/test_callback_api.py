@@ -82,8 +82,8 @@ async def test_supervisors_list_cancel_and_reschedule_and_the_report_counts(
         assert cancelled.json()["state"] == "cancelled"
         assert cancelled.json()["reason"] == "answered by email (sue)"
         tomorrow = datetime.now(UTC) + timedelta(days=1)
-        moved = await sue.post(f"/api/callbacks/{ids[1]}/reschedule",
-                               json={"at": tomorrow.isoformat(), "reason": "asked for"})  # fmt: skip
+        body = {"at": tomorrow.isoformat(), "reason": "asked for"}
+        moved = await sue.post(f"/api/callbacks/{ids[1]}/reschedule", json=body)
         assert moved.json()["state"] == "scheduled"
         again = await sue.post(f"/api/callbacks/{ids[0]}/cancel", json={"reason": "x"})
         assert again.status_code == 404
