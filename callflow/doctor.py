@@ -240,11 +240,13 @@ async def _ami_checks(settings: Settings, timeout: float) -> list[Check]:
             Check("AMI", Verdict.FAIL, f"{where}: {reason}"),
             Check("dialplan", Verdict.FAIL, "unknown (AMI unavailable)"),
             Check("mixmonitor", Verdict.FAIL, "unknown (AMI unavailable)"),
+            Check("callback", Verdict.FAIL, "unknown (AMI unavailable)"),
         ]
     try:
         result = [Check("AMI", Verdict.OK, f"{where} login as {settings.ami.user} accepted")]
         result.append(await _dialplan_check(ami, settings.ari.app))
         result.append(await _mixmonitor_check(ami, settings))
+        result.append(await _callback_check(ami, settings.callback.context))
         return result
     finally:
         await ami.close()
@@ -269,6 +271,26 @@ async def _mixmonitor_check(ami: AmiClient, settings: Settings) -> Check:
             "recorded; give it the system write class (asterisk-conf/manager.conf)",
         )  # fmt: skip
     return Check("mixmonitor", Verdict.OK, f"AMI user {settings.ami.user} may record calls")
+
+
+async def _callback_check(ami: AmiClient, context: str | None) -> Check:
+    """Queued callbacks dial ``Local/<number>@<callback.context>``: the
+    context must be in the dialplan, or every callback fails."""
+    if context is None:
+        return Check("callback", Verdict.OK, "off (callback.context is not set)")
+    try:
+        answer = await ami.action({"Action": "ShowDialPlan", "Context": context}, as_list=True)
+    except Exception as error:
+        return Check("callback", Verdict.FAIL, f"ShowDialPlan failed: {error}")
+    patterns = sorted({str(m.get("Extension")) for m in answer if m.get("Event") == "ListDialplan"})
+    if not patterns:
+        return Check(
+            "callback", Verdict.FAIL,
+            f"callback.context {context} is not in the dialplan: every callback would fail "
+            "(the shipped one is [callflow-callback] in extensions.conf)",
+        )  # fmt: skip
+    return Check("callback", Verdict.OK, f"customers are called back in {context}: "
+                 f"{', '.join(patterns)}")  # fmt: skip
 
 
 async def _dialplan_check(ami: AmiClient, app: str) -> Check:

@@ -208,6 +208,7 @@ class LocalPbx:
             "CALLFLOW_PHONE__PROMPTS_ASTERISK_DIR": f"{self.inner_dir}/prompts",
             # Asterisk's <astspooldir>/monitor (MixMonitor's), as this host sees it
             "CALLFLOW_RECORDING__DIR": str(self.state_dir / "spool" / "monitor"),
+            "CALLFLOW_CALLBACK__CONTEXT": "callflow-callback",  # the shipped dialplan's
             "CALLFLOW_PHONE__WEBRTC_URL": self.config.wss_url,
             "CALLFLOW_PHONE__WEBRTC_CA_FILE": str(self.state_dir / "keys" / "ca.crt"),
             "CALLFLOW_PHONE__WEBRTC_CODECS": "opus,ulaw" if self.has_opus() else "ulaw",

@@ -27,6 +27,7 @@ async def test_doctor_passes_every_check_while_serve_runs(
         "AMI",
         "dialplan",
         "mixmonitor",
+        "callback",
         "database",
         "webrtc",
         "recording",
@@ -36,6 +37,7 @@ async def test_doctor_passes_every_check_while_serve_runs(
     assert f"{pbx.state_dir / 'spool' / 'monitor'} is writable" in lines[-1]
     assert "Stasis(callflow,...) in callflow-agents: *11, *12" in out
     assert "callflow-inbound: 100, 200, 201" in out
+    assert "customers are called back in callflow-callback: _X." in out
     # without it, on a host that trusts no certificate: a warning saying what to do
     untrusting = {k: v for k, v in callflow_env.items() if k != "CALLFLOW_PHONE__WEBRTC_CA_FILE"}
     code, out = await run_cli("doctor", env={**untrusting, "SSL_CERT_FILE": os.devnull})
