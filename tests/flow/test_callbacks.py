@@ -17,6 +17,7 @@ from callflow.db.models import Callback, Interaction
 from callflow.routing.agent_state import AgentEvent, AgentState
 from callflow.routing.call_state import CallState
 from callflow.telephony.memory_model import MemChannel
+from callflow.telephony.port import TelephonyError
 from tests.flow.conftest import DIRECTORY, Center, build_center, restarted
 
 POLICY = 'callback = { offer = "always", attempts = 2, retry_every = 120, short_answer = 4 }\n'
@@ -423,3 +424,17 @@ async def test_the_standby_taking_over_finds_the_callbacks_where_they_were(
         assert later in standby.routing.calls
     finally:
         await standby.close()
+
+
+async def test_a_number_the_dial_context_refuses_fails_the_callback_at_once(
+    center: Center,
+) -> None:
+    await ask_callback(center, "5550100")
+    await free_agent1(center)
+    leg = center.leg_of("agent1")
+    center.pbx.fail_next("originate", TelephonyError("originate", 500, "No such extension"))
+    await center.pbx.pick_up(leg.id)
+    (row,) = await callbacks(center)
+    assert row.state == "failed" and "not dialled: No such extension" in row.reason
+    assert center.state("agent1") is AgentState.AVAILABLE
+    assert leg.id not in center.pbx.channels

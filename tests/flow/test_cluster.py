@@ -135,3 +135,17 @@ async def test_a_phone_counts_as_reachable_only_while_the_trunks_to_its_server_a
     assert a.channels["leg-1"].originated_to == "PJSIP/agent1@peer-b"
     await cluster.hangup("leg-1")
     await cluster.hangup(customer)
+
+
+async def test_a_callbacks_customer_is_dialled_from_the_server_of_the_agents_leg() -> None:
+    a, b = MemoryPbx(Tasks()), MemoryPbx(Tasks())
+    cluster = PbxCluster({"a": a, "b": b})
+    await b.set_endpoint("PJSIP/agent1", True)
+    await cluster.originate("leg-1", "PJSIP/agent1", ["agent-leg", "callback-7"], near="callback-7")
+    assert "leg-1" in b.channels  # no channel to be near: where the phone is
+    await cluster.originate(
+        "callflow-callback-7-1", "Local/5550100@callflow-callback", ["callback-leg", "7"],
+        near="leg-1",
+    )  # fmt: skip
+    assert b.channels["callflow-callback-7-1"].originated_to == "Local/5550100@callflow-callback"
+    assert "callflow-callback-7-1" not in a.channels
