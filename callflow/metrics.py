@@ -249,7 +249,8 @@ class Present(Collector):
         now = board.now()
         for name in board.queues:
             calls = [c for c in board.calls.values() if c.queue == name]
-            queued = [c for c in calls if c.machine.state in QUEUED]
+            # a callback waiting at its place has nobody on the line: not counted here
+            queued = [c for c in calls if c.machine.state in QUEUED and c.callback is None]
             waiting.add_metric([name], len(queued))
             talking.add_metric(
                 [name], sum(1 for c in calls if c.machine.state is CallState.CONNECTED)

@@ -10,7 +10,6 @@ from typing import Any
 
 from callflow.assist.runtime import People, RequestRun
 from callflow.routing.call_state import CallState
-from callflow.routing.callback_store import CALLBACK_PREFIX
 from callflow.routing.runtime import AgentRuntime, WaitingCall
 from callflow.routing.service import RoutingService
 
@@ -42,7 +41,7 @@ def call_view(call: WaitingCall | None) -> dict[str, Any] | None:
 def _state(call: WaitingCall) -> str:
     if call.state is not CallState.CONNECTED:
         return "ringing"
-    return "calling" if call.channel_id.startswith(CALLBACK_PREFIX) else "talking"
+    return "calling" if call.virtual else "talking"
 
 
 def agent_view(routing: RoutingService, agent: AgentRuntime) -> dict[str, Any]:

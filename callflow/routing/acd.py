@@ -42,6 +42,7 @@ from callflow.routing.runtime import (
     AGENT_LEG_PREFIX,
     RONA_TIMER,
     Offer,
+    QueueConf,
     WaitingCall,
     channel_key,
 )
@@ -91,8 +92,8 @@ class Acd:
                 break
             call = board.calls[queued.key]
             conf = board.queues.get(call.queue)
-            if conf is None:
-                continue
+            if conf is None or (call.callback is not None and not self._open(conf)):
+                continue  # a callback waits for its queue to open
             reserved = self._reservation(call)
             candidates = [
                 Candidate(name, conf.members.get(name, 1), agent.idle_since, agent.calls_taken)
@@ -109,6 +110,9 @@ class Acd:
             conf.last_offered = chosen[-1].name
             plans.append((call, [c.name for c in chosen]))
         return plans
+
+    def _open(self, conf: QueueConf) -> bool:
+        return conf.hours.always or conf.hours.is_open(at(self.board.now()))
 
     def _reservation(self, call: WaitingCall) -> str | None:
         """The agent a transferred call waits for; a reservation for an agent

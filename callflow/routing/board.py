@@ -178,7 +178,7 @@ class Board:
         offer = self.legs.get(leg_id)
         if offer is None or not offer.answered or offer.call.state is not CallState.CONNECTED:
             return None
-        return offer.call
+        return None if offer.call.virtual else offer.call  # a callback still calling: none
 
     # -- forgetting ---------------------------------------------------------------
 

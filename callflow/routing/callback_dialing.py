@@ -24,7 +24,7 @@ from callflow.routing.agent_state import AgentEvent, AgentState
 from callflow.routing.board import Board
 from callflow.routing.call_state import CallState
 from callflow.routing.callback_policy import CallbackEvent, Reached
-from callflow.routing.callback_store import CALLBACK_PREFIX, CallbackRun, CallbackStore
+from callflow.routing.callback_store import CallbackRun, CallbackStore
 from callflow.routing.desk import Desk
 from callflow.routing.media import Media
 from callflow.routing.runtime import WaitingCall, call_bridge_id
@@ -155,7 +155,7 @@ class CallbackDialing:
     async def agent_gone(self, call: WaitingCall) -> bool:
         """The agent hung up (under the call's lock): while the customer's
         phone rang, that ends the attempt."""
-        if call.callback is None or not call.channel_id.startswith(CALLBACK_PREFIX):
+        if call.callback is None or not call.virtual:
             return False
         run = self.runs.get(call.callback)
         if run is None:

@@ -20,9 +20,8 @@ from callflow.routing.callback_policy import (
     CallbackState,
     callback_machine,
 )
+from callflow.routing.runtime import CALLBACK_PREFIX
 from callflow.routing.store import at, epoch
-
-CALLBACK_PREFIX = "callback-"  # the virtual channel a callback waits as
 
 
 def virtual_channel(callback_id: int) -> str:

@@ -217,6 +217,8 @@ class Endings:
             conf = self.board.queues.get(call.queue)
             if conf is None or conf.join_empty or self.board.anyone_logged_in(conf):
                 continue
+            if call.callback is not None:  # no caller on the line: it waits for agents
+                continue
             async with call.lock:
                 if call.state in WAITING_STATES:
                     await self.leave(call, "no_agents")

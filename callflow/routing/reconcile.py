@@ -24,13 +24,13 @@ from callflow.db.models import Interaction
 from callflow.routing.agent_state import AgentState
 from callflow.routing.board import Board
 from callflow.routing.call_state import CallState
-from callflow.routing.callback_store import CALLBACK_PREFIX
 from callflow.routing.desk import Desk
 from callflow.routing.endings import Endings
 from callflow.routing.media import Media
 from callflow.routing.runtime import (
     AGENT_LEG_PREFIX,
     CALL_BRIDGE_PREFIX,
+    CALLBACK_PREFIX,
     HOLD_BRIDGE_PREFIX,
     Offer,
     WaitingCall,

@@ -25,6 +25,7 @@ from callflow.routing.strategies import Strategy
 from callflow.user_phones import Phones
 
 HOLD_BRIDGE_PREFIX = "callflow-hold-"
+CALLBACK_PREFIX = "callback-"  # the channel id a callback waits as, before it has one
 CALL_BRIDGE_PREFIX = "callflow-call-"
 
 
@@ -212,3 +213,9 @@ class WaitingCall:
     @property
     def state(self) -> CallState:
         return self.machine.state
+
+    @property
+    def virtual(self) -> bool:
+        """A callback with no customer on the line (yet): waiting at its
+        place, or its agent hearing the customer's phone ring."""
+        return self.channel_id.startswith(CALLBACK_PREFIX)

@@ -215,8 +215,11 @@ class RoutingService:
         return self.board.conversation_of_leg(leg_id)
 
     def conversation_of_agent(self, name: str) -> WaitingCall | None:
+        """The customer the agent talks to (a callback still calling has none yet)."""
         call = self.board.call_of_agent(name)
-        return call if call is not None and call.state is CallState.CONNECTED else None
+        if call is None or call.state is not CallState.CONNECTED:
+            return None
+        return None if call.virtual else call
 
     async def hold_customer(self, call: WaitingCall) -> None:
         await self.media.hold_customer(call)

@@ -438,3 +438,38 @@ async def test_a_number_the_dial_context_refuses_fails_the_callback_at_once(
     assert row.state == "failed" and "not dialled: No such extension" in row.reason
     assert center.state("agent1") is AgentState.AVAILABLE
     assert leg.id not in center.pbx.channels
+
+
+async def test_a_callback_waiting_when_its_queue_closes_waits_for_the_opening(
+    tmp_path: Path,
+) -> None:
+    center, db = await closed_center(tmp_path)
+    try:
+        await center.routing.agent_action("agent1", AgentEvent.PAUSE, "break")
+        await center.pbx.advance(7.5 * 3600)  # Friday 16:30 in Paris: open
+        await ask_callback(center, "5550100")
+        await center.pbx.advance(45 * 60)  # 17:15: closed
+        await center.routing.agent_action("agent1", AgentEvent.UNPAUSE)
+        await center.pbx.settle()
+        assert not center.pbx.ringing()  # not called back after hours
+        await center.pbx.advance((2 * 24 + 15.75) * 3600 - 60)  # Monday 08:59
+        assert not center.pbx.ringing()
+        await center.pbx.advance(70)  # the queue opens (checked each minute): called back
+        await center.answer("agent1")
+        customer_leg(center, "5550100")
+    finally:
+        await center.close()
+        await db.close()
+
+
+async def test_the_agents_keys_do_nothing_while_the_customer_is_being_called(
+    center: Center,
+) -> None:
+    await ask_callback(center, "5550100")
+    await free_agent1(center)
+    leg = await center.answer("agent1")
+    assert center.routing.conversation_of_leg(leg) is None  # nobody to transfer or hold
+    assert center.routing.conversation_of_agent("agent1") is None
+    customer = customer_leg(center, "5550100")
+    await center.pbx.pick_up(customer.id)
+    assert center.routing.conversation_of_agent("agent1") is not None
