@@ -105,8 +105,8 @@ async def test_the_agent_is_rung_first_then_the_customer_and_they_hear_each_othe
         (row,) = await _callbacks(app)
         return row if row.state == "done" else None
 
-    row = await poll_until(done, message="the callback done")  # written after the call's end
-    assert row is not None and row.attempts == 1
+    finished = await poll_until(done, message="the callback done")  # written after the end
+    assert finished is not None and finished.attempts == 1
 
 
 async def test_a_customer_who_does_not_answer_is_called_again_then_the_callback_fails(
