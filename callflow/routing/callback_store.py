@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from callflow.db.engine import Database
@@ -48,7 +46,6 @@ class CallbackRun:
     answered_at: float = 0.0  # the customer answered (this attempt)
     dialing: str | None = None  # the customer's channel while it rings
     ended_at: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def state(self) -> CallbackState:
@@ -122,15 +119,3 @@ class CallbackStore:
     async def get(self, callback_id: int) -> Callback | None:
         async with self.db.session() as session:
             return await session.get(Callback, callback_id)
-
-    async def counts_since(self, since: datetime) -> dict[tuple[str, str], int]:
-        """(queue, state) -> callbacks requested since ``since``."""
-        async with self.db.session() as session:
-            rows = (
-                await session.exec(
-                    select(Callback.queue, Callback.state, func.count())
-                    .where(col(Callback.requested_at) >= since)
-                    .group_by(col(Callback.queue), col(Callback.state))
-                )
-            ).all()
-        return {(q, s): int(n) for q, s, n in rows}

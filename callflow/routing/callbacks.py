@@ -338,9 +338,6 @@ class Callbacks:
 
     # -- what consoles show -------------------------------------------------------------------
 
-    def run_of_call(self, call: WaitingCall) -> CallbackRun | None:
-        return self.runs.get(call.callback) if call.callback is not None else None
-
     def _changed(self, run: CallbackRun) -> None:
         self.board.touch(run.agent)
         for observer in self.changed:

@@ -274,8 +274,7 @@ class MemoryPbx(MemoryRecordings):
             del self.playbacks[playback_id]
         if channel.in_stasis:
             self.bus.submit(StasisEnd(channel_id))
-        # what the endpoint subscription covers, and the channels callflow originated
-        if channel.name.startswith("PJSIP/") or channel.originated_to:
+        if channel.name.startswith("PJSIP/") or channel.originated_to:  # subscribed: ours
             self.bus.submit(ChannelDestroyed(channel_id, cause, cause_txt))
         await self._recording_gone(channel_id)
         for snoop in [
