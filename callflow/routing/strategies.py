@@ -2,7 +2,9 @@
 
 Levels (skill tiers, app_queue's penalties) apply in every strategy: only
 the free agents of the best (lowest) level are considered; a higher level is
-reached only when nobody of a better level is free.
+reached only when nobody of a better level is free. Where the queue prefers
+the best skill match, ``score`` (higher: a closer fit, see
+``skills.Requirement.score``) narrows the tier further, before the strategy.
 """
 
 from __future__ import annotations
@@ -27,13 +29,14 @@ class Candidate(NamedTuple):
     level: int
     idle_since: float  # when the agent last became free (epoch seconds)
     calls_taken: int = 0
+    score: int = 0  # the skill match (0 unless the queue prefers the best match)
 
 
 def best_tier(candidates: Sequence[Candidate]) -> list[Candidate]:
     if not candidates:
         return []
-    level = min(c.level for c in candidates)
-    return [c for c in candidates if c.level == level]
+    best = min((c.level, -c.score) for c in candidates)
+    return [c for c in candidates if (c.level, -c.score) == best]
 
 
 def choose(
