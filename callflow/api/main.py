@@ -30,12 +30,13 @@ from callflow.api.routes import (
     queues,
     recordings,
     reports,
+    skills,
 )
 from callflow.services import Services
 
 # one router per resource, in the order the API document lists them
 ROUTES = (
-    health, auth, queues, agents, interactions, recordings, callbacks, directory, assist,
+    health, auth, queues, agents, skills, interactions, recordings, callbacks, directory, assist,
     monitor, phone, prompts, reports, metrics, ws,
 )  # fmt: skip
 

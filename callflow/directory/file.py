@@ -4,16 +4,23 @@ loaded at start (and again on POST /api/directory/reload).
     [pause_reasons]          # feature-code digit -> reason
     1 = "break"
 
+    [skills]                 # the skills agents may have and calls may require
+    billing = "Invoices and payments"
+    spanish = "Speaks Spanish"
+
     [[queues]]
     name = "support"
     strategy = "longest-idle"
     overflow = "queue:sales"            # or "<context>,<exten>,<priority>"
+    requirement = "billing >= 2"        # optional: what callers require by default
+    escalation = [{ after = 60, lower = 1 }]
 
     [[agents]]
     name = "agent1"
     endpoint = "PJSIP/agent1"           # the desk phone (optional with a browser_phone)
     browser_phone = "PJSIP/web-agent1"  # optional: the phone in the console
     queues = { support = 1, sales = 2 }  # queue -> level (1 = best tier)
+    skills = { billing = 4, spanish = 2 }  # skill -> level (1..9, higher is better)
 
     [[groups]]                           # expert groups
     name = "billing"
@@ -61,13 +68,16 @@ from callflow.db.models import (
     Membership,
     Queue,
     Role,
+    Skill,
     User,
 )
 from callflow.db.models.assist import ExpertGroupBase
 from callflow.db.models.routing import NAME_PATTERN, AgentBase, QueueBase
 from callflow.routing.callback_policy import CallbackPolicy
 from callflow.routing.dispositions import DispositionPolicy
+from callflow.routing.escalation import Escalation
 from callflow.routing.hours import OpeningHours
+from callflow.routing.skills import Requirement, RequirementError, check_levels, valid_skill
 from callflow.routing.strategies import Strategy
 
 DISABLED_PASSWORD = "!"  # matches no password: set one with `callflow user passwd`
@@ -90,6 +100,8 @@ class QueueSpec(QueueBase):
             raise ValueError("; ".join(problems))
         OpeningHours.parse(self.hours)  # HoursError (a ValueError) names the problem
         CallbackPolicy.parse(self.callback)  # so does PolicyError
+        Requirement.parse(self.requirement)  # the words; the skills are checked whole
+        Escalation.parse(self.escalation)
         return self
 
 
@@ -100,6 +112,7 @@ class AgentSpec(AgentBase):
     endpoint: str = Field(default="", pattern=rf"{ENDPOINT}|^$")
     browser_phone: str | None = Field(default=None, pattern=ENDPOINT)
     queues: dict[str, int] = Field(default_factory=dict)
+    skills: dict[str, int] = Field(default_factory=dict, description="skill -> level 1..9")
 
     @model_validator(mode="after")
     def _a_phone(self) -> AgentSpec:
@@ -135,6 +148,7 @@ def _declared_once(kind: str, names: list[str]) -> None:
 
 class DirectoryFile(BaseModel):
     pause_reasons: dict[str, str] = Field(default_factory=dict)
+    skills: dict[str, str] = Field(default_factory=dict, description="skill -> description")
     queues: list[QueueSpec] = Field(default_factory=list)
     agents: list[AgentSpec] = Field(default_factory=list)
     groups: list[GroupSpec] = Field(default_factory=list)
@@ -170,7 +184,32 @@ class DirectoryFile(BaseModel):
                 raise ValueError(f"pause reason code {code!r} must be digits")
         self._check_groups()
         self._check_phones()
+        self._check_skills()
         return self
+
+    def _check_skills(self) -> None:
+        """Every skill named anywhere is declared in ``[skills]``."""
+        for name in self.skills:
+            if not valid_skill(name):
+                raise ValueError(f"skills: {name!r} is not a skill name (a-z, 0-9, _ and -)")
+        known = set(self.skills)
+        queues = {q.name for q in self.queues}
+        for agent in self.agents:
+            try:
+                check_levels(agent.skills, known)
+            except RequirementError as error:
+                raise ValueError(f"agent {agent.name!r} field skills: {error}") from None
+        for queue in self.queues:
+            try:
+                Requirement.parse(queue.requirement, known)
+            except RequirementError as error:
+                raise ValueError(f"queue {queue.name!r} field requirement: {error}") from None
+            try:
+                steps = Escalation.parse(queue.escalation, known)
+            except ValueError as error:
+                raise ValueError(f"queue {queue.name!r} field {error}") from None
+            for other in sorted(steps.queues - queues):
+                raise ValueError(f"queue {queue.name!r} field escalation: {other!r} is not a queue")
 
     def _check_phones(self) -> None:
         desk = {a.endpoint for a in self.agents if a.endpoint != a.browser_phone}
@@ -293,11 +332,17 @@ async def apply_directory(db: Database, directory: DirectoryFile) -> None:
             session.add(queue)
             queues[queue_spec.name] = queue
         agents: dict[str, Agent] = {a.name: a for a in (await session.exec(select(Agent))).all()}
+        skills = {s.name: s for s in (await session.exec(select(Skill))).all()}
+        for skill_name, description in directory.skills.items():
+            skill = skills.get(skill_name) or Skill(name=skill_name)
+            skill.description = description
+            session.add(skill)
         await session.flush()
         for spec in directory.agents:
             agent = agents.get(spec.name) or Agent(name=spec.name, endpoint=spec.endpoint)
             agent.endpoint = spec.endpoint
             agent.display_name = spec.display_name
+            agent.skills = dict(spec.skills)
             session.add(agent)
             await session.flush()
             assert agent.id is not None

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 
 from callflow.db.engine import Database
-from callflow.db.models import Agent, BrowserPhone, Membership, Queue, User
+from callflow.db.models import Agent, BrowserPhone, Membership, Queue, Skill, User
 from callflow.db.models.phones import browser_phones_by_username
 from callflow.db.models.routing import SOUND_PATTERN
 from callflow.directory.file import (
@@ -63,6 +63,13 @@ class QueueUpdate(BaseModel):
         description="offer (never, always, long_wait), threshold, attempts, retry_every, "
         "short_answer, per_number; null: never offered",
     )
+    requirement: str | None = Field(
+        default=None, max_length=200, description="e.g. 'billing >= 3 and spanish'; '' : anyone"
+    )
+    escalation: list[dict[str, Any]] | None = Field(
+        default=None, description="steps: after (s), lower, drop, require, queues; null: none"
+    )
+    skill_preference: str | None = Field(default=None, pattern=r"^(any|best)$")
 
 
 class AgentUpdate(BaseModel):
@@ -71,6 +78,9 @@ class AgentUpdate(BaseModel):
     queues: dict[str, int] | None = None
     browser_phone: str | None = Field(
         None, description="PJSIP/<name>: the phone in the console; null takes it away"
+    )
+    skills: dict[str, int] | None = Field(
+        None, description="skill -> level 1..9 (replaces the agent's skills)"
     )
 
 
@@ -93,9 +103,11 @@ class RoutingAdmin:
             agents = (await session.exec(select(Agent).order_by(col(Agent.id)))).all()
             members = (await session.exec(select(Membership))).all()
             browser = await browser_phones_by_username(session)
+            skills = (await session.exec(select(Skill).order_by(col(Skill.name)))).all()
         queue_names = {q.id: q.name for q in queues}
         return DirectoryFile(
             pause_reasons=self.routing.pause_reasons,
+            skills={s.name: s.description for s in skills},
             queues=[QueueSpec.model_validate(q.model_dump()) for q in queues],
             agents=[
                 AgentSpec(
@@ -103,6 +115,7 @@ class RoutingAdmin:
                     endpoint=a.endpoint,
                     browser_phone=browser.get(a.name),
                     display_name=a.display_name,
+                    skills=dict(a.skills),
                     queues={
                         queue_names[m.queue_id]: m.level for m in members if m.agent_id == a.id
                     },
@@ -119,6 +132,7 @@ class RoutingAdmin:
             raise AdminError(str(error), 409) from None
         await self.routing.load()
         await self.after_change()
+        await self.routing.distribute()  # e.g. an agent's new skill matches a waiting caller
 
     async def _put(
         self, section: str, kind: str, name: str, data: dict[str, Any], *, create: bool
@@ -163,6 +177,27 @@ class RoutingAdmin:
             await session.commit()
         await self.routing.load()
         await self.after_change()
+        await self.routing.distribute()  # e.g. an agent's new skill matches a waiting caller
+
+    async def put_skill(self, name: str, description: str) -> None:
+        current = (await self._current()).model_dump()
+        current["skills"][name] = description
+        await self._apply(current)
+
+    async def delete_skill(self, name: str) -> None:
+        """Refused (naming who) while an agent has it or a queue requires it."""
+        current = (await self._current()).model_dump()
+        if name not in current["skills"]:
+            raise AdminError(f"no skill {name!r}", 404)
+        del current["skills"][name]
+        try:
+            DirectoryFile.model_validate(current)
+        except ValidationError as error:
+            problem = error.errors()[0]["msg"].removeprefix("Value error, ")
+            raise AdminError(f"skill {name!r} is in use: {problem}") from None
+        async with self.db.session() as session:
+            await session.exec(delete(Skill).where(col(Skill.name) == name))
+            await session.commit()
 
     async def put_agent(self, spec: AgentSpec, *, create: bool) -> None:
         await self._put("agents", "agent", spec.name, spec.model_dump(), create=create)
@@ -189,3 +224,4 @@ class RoutingAdmin:
             await session.commit()
         await self.routing.load()
         await self.after_change()
+        await self.routing.distribute()  # e.g. an agent's new skill matches a waiting caller

@@ -41,6 +41,7 @@ from callflow.routing.media import Media
 from callflow.routing.runtime import (
     AGENT_LEG_PREFIX,
     RONA_TIMER,
+    AgentRuntime,
     Offer,
     QueueConf,
     WaitingCall,
@@ -95,11 +96,14 @@ class Acd:
             if conf is None or (call.callback is not None and not self._open(conf)):
                 continue  # a callback waits for its queue to open
             reserved = self._reservation(call)
-            candidates = [
-                Candidate(name, conf.members.get(name, 1), agent.idle_since, agent.calls_taken)
-                for name, agent in free.items()
-                if (name == reserved if reserved else name in conf.members)
-            ]
+            if reserved:  # the transferring agent chose: no requirement applies
+                candidates = [
+                    Candidate(name, conf.members.get(name, 1), agent.idle_since, agent.calls_taken)
+                    for name, agent in free.items()
+                    if name == reserved
+                ]
+            else:
+                candidates = self._matching(call, conf, free)
             chosen = choose(conf.strategy, candidates, member_order=list(conf.members),
                             last_offered=conf.last_offered)  # fmt: skip
             if not chosen:
@@ -110,6 +114,34 @@ class Acd:
             conf.last_offered = chosen[-1].name
             plans.append((call, [c.name for c in chosen]))
         return plans
+
+    def _matching(
+        self, call: WaitingCall, conf: QueueConf, free: dict[str, AgentRuntime]
+    ) -> list[Candidate]:
+        """The free agents who may take ``call`` now: members of its queue
+        (and of the queues its escalation step adds) who meet its requirement."""
+        reach = self.board.reach(call, conf)
+        need = reach.requirement
+        if need.anyone and not reach.queues:  # the usual case, kept cheap
+            members = conf.members
+            return [
+                Candidate(name, members[name], agent.idle_since, agent.calls_taken)
+                for name, agent in free.items()
+                if name in members
+            ]
+        pools = [conf.members] + [
+            self.board.queues[q].members for q in reach.queues if q in self.board.queues
+        ]
+        candidates = []
+        for name, agent in free.items():
+            levels = [pool[name] for pool in pools if name in pool]
+            if not levels or not need.matches(agent.skills):
+                continue
+            score = need.score(agent.skills) if conf.best_match else 0
+            candidates.append(
+                Candidate(name, min(levels), agent.idle_since, agent.calls_taken, score)
+            )
+        return candidates
 
     def _open(self, conf: QueueConf) -> bool:
         return conf.hours.always or conf.hours.is_open(at(self.board.now()))
@@ -156,7 +188,8 @@ class Acd:
             if agent.state is AgentState.RINGING:  # not settled while on its way
                 await board.store.save_agent(agent, offered_at)
             wait = round(offered_at - call.queue_entered_at, 3)
-            await board.log("offer", call, agent=agent_name, leg=leg_id, wait=wait)
+            await board.log("offer", call, agent=agent_name, leg=leg_id, wait=wait,
+                            **board.why(call, agent))  # fmt: skip
             if first:
                 await board.store.update_interaction(call.interaction_id, offered_at=at(offered_at))
         except Unavailable as error:

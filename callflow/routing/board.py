@@ -18,8 +18,10 @@ from callflow.calls.event_log import EventLog
 from callflow.routing.agent_state import LOGGED_IN, AgentState
 from callflow.routing.call_state import CallState
 from callflow.routing.conversation import record_on_call
+from callflow.routing.escalation import Reach
 from callflow.routing.runtime import (
     ANNOUNCE_TIMER,
+    ESCALATE_TIMER,
     MAX_WAIT_TIMER,
     RONA_TIMER,
     WAITING_TIMERS,
@@ -51,6 +53,10 @@ class Board:
         self.calls: dict[str, WaitingCall] = {}  # by customer channel id
         self.legs: dict[str, Offer] = {}  # by agent leg channel id
         self.pause_reasons: dict[str, str] = {}
+        self.skills: dict[str, str] = {}  # the vocabulary: skill -> description
+        # told the name of a queue whose waiting callers changed in a way no
+        # row shows (an escalation step)
+        self.queue_observers: list[Callable[[str], None]] = []
         self.agent_observers: list[Callable[[AgentRuntime], None]] = []  # told of each change
         self._by_endpoint: dict[str, str] = {}  # endpoint -> agent name
         self.seq = itertools.count()
@@ -149,6 +155,34 @@ class Board:
                 free_in.append(max(0.0, began + talk - now) + conf.wrapup)
         return wait_for_place(place, free_in, handle)
 
+    def reach(self, call: WaitingCall, conf: QueueConf) -> Reach:
+        """Who may take ``call`` now: its requirement (the dialplan's, else
+        the queue's) at the escalation step its wait in the queue has reached."""
+        steps = conf.escalation
+        step = steps.step_at(self.now() - call.queue_entered_at) if steps.steps else 0
+        base = call.requirement if call.requirement is not None else conf.requirement
+        reach = call.reach
+        if reach is None or reach.step != step or call.reach_of is not conf:
+            reach = call.reach = steps.reach(base, step) if step else Reach(0, base)
+            call.reach_of = conf
+        return reach
+
+    def why(self, call: WaitingCall, agent: AgentRuntime) -> dict[str, Any]:
+        """What an offer's event says of its choice, where skills decided it:
+        the step, the requirement then, and the agent's levels in its skills."""
+        conf = self.queues.get(call.queue)
+        reach = call.reach
+        if conf is None or reach is None or call.reserved_for == agent.name:
+            return {}
+        if reach.requirement.anyone and not reach.queues and not conf.escalation.steps:
+            return {}
+        why: dict[str, Any] = {"step": reach.step, "requirement": str(reach.requirement)}
+        if reach.queues:
+            why["also_queues"] = list(reach.queues)
+        if skills := reach.requirement.matched(agent.skills):
+            why["skills"] = skills
+        return why
+
     def position(self, call: WaitingCall) -> int:
         same = [
             QueuedCall(c.channel_id, c.priority, c.entered_at, c.seq)
@@ -191,6 +225,13 @@ class Board:
             self.port.arm(key, MAX_WAIT_TIMER, remaining)
         if conf.announce_every:
             self.port.arm(key, ANNOUNCE_TIMER, conf.announce_every)
+        self.arm_escalation(call, conf)
+
+    def arm_escalation(self, call: WaitingCall, conf: QueueConf) -> None:
+        """The timer of the call's next escalation step, if one is left."""
+        due = conf.escalation.next_in(self.now() - call.queue_entered_at)
+        if due is not None:
+            self.port.arm(channel_key(call.channel_id), ESCALATE_TIMER, due)
 
     def cancel_waiting_timers(self, call: WaitingCall) -> None:
         for name in WAITING_TIMERS:

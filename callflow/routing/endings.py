@@ -200,6 +200,7 @@ class Endings:
         call.queue = queue
         call.queue_entered_at = self.board.now()
         call.visited.append(queue)
+        call.requirement, call.escalated = None, 0  # the new queue's requirement and steps
         await self.board.store.update_interaction(
             call.interaction_id, queue=queue, overflowed_from=old
         )

@@ -26,7 +26,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
+from typing import NamedTuple
 
 from callflow.calls.stasis import ArgumentError
 from callflow.routing.acd import Acd
@@ -35,7 +36,14 @@ from callflow.routing.call_state import CallState
 from callflow.routing.endings import Endings, to_dialplan
 from callflow.routing.media import Media
 from callflow.routing.notice import RecordingNotice, Reject
-from callflow.routing.runtime import ANNOUNCE_TIMER, MAX_WAIT_TIMER, WaitingCall, channel_key
+from callflow.routing.runtime import (
+    ANNOUNCE_TIMER,
+    ESCALATE_TIMER,
+    MAX_WAIT_TIMER,
+    WaitingCall,
+    channel_key,
+)
+from callflow.routing.skills import Requirement, RequirementError
 from callflow.routing.store import at
 from callflow.routing.waiting import announcement
 from callflow.telephony.port import Channel, Dtmf, Timer
@@ -45,20 +53,39 @@ RING_FIRST_WAIT = 1.0  # seconds a new caller's answer waits for its offer to le
 log = logging.getLogger("callflow.entry")
 
 
-def parse_queue_args(args: list[str], known: list[str]) -> tuple[str, int]:
-    if not args or len(args) > 2:
-        raise ArgumentError("expected queue,<queue name>[,<priority>]")
+class Entering(NamedTuple):
+    """What the dialplan asked: ``queue,<name>[,<priority>[,<requirement>]]``."""
+
+    queue: str
+    priority: int = 0
+    requirement: Requirement | None = None  # None: the queue's
+
+    def args(self) -> list[str]:
+        return [self.queue, str(self.priority), str(self.requirement or "")]
+
+
+def parse_queue_args(
+    args: list[str], known: Collection[str], skills: Collection[str] = ()
+) -> Entering:
+    if not args or len(args) > 3:
+        raise ArgumentError("expected queue,<queue name>[,<priority>[,<requirement>]]")
     name = args[0]
     if name not in known:
         raise ArgumentError(
             f"unknown queue {name!r} (known: {', '.join(sorted(known)) or 'none configured'})"
         )
     priority = 0
-    if len(args) == 2 and args[1] != "":
+    if len(args) >= 2 and args[1] != "":
         if not args[1].isdigit() or not 0 <= int(args[1]) <= 99:
             raise ArgumentError(f"priority {args[1]!r} is not a number 0..99")
         priority = int(args[1])
-    return name, priority
+    requirement = None
+    if len(args) == 3 and args[2].strip():
+        try:
+            requirement = Requirement.parse(args[2], skills)
+        except RequirementError as error:
+            raise ArgumentError(f"requirement: {error}") from None
+    return Entering(name, priority, requirement)
 
 
 class QueueEntry:
@@ -80,16 +107,20 @@ class QueueEntry:
         # True when taken care of (offered a callback at the next opening)
         self.closed_offer: Callable[[Channel, str, int, str | None], Awaitable[bool]] | None = None
 
+    def _parse(self, args: list[str]) -> Entering:
+        return parse_queue_args(args, self.board.queues.keys(), self.board.skills.keys())
+
     async def enter_queue(self, channel: Channel, args: list[str]) -> None:
-        asked, priority = parse_queue_args(args, list(self.board.queues))
-        name = await self._open_queue(channel, asked, priority)
+        asked = self._parse(args)
+        name = await self._open_queue(channel, asked.queue, asked.priority)
         if name is None:
             return
+        entering = asked._replace(queue=name)
         sound = self.board.queues[name].recording_notice
         if sound:
-            await self.notice.start(channel, name, [name, str(priority)], sound)
+            await self.notice.start(channel, name, entering.args(), sound)
         else:
-            await self._join(channel, name, priority, answered=False)
+            await self._join(channel, entering, answered=False)
 
     async def _open_queue(self, channel: Channel, name: str, priority: int) -> str | None:
         """The queue the caller joins: ``name`` while it is open; while it is
@@ -127,16 +158,17 @@ class QueueEntry:
             return None
 
     async def _after_notice(self, channel: Channel, args: list[str]) -> None:
-        name, priority = parse_queue_args(args, list(self.board.queues))
-        await self._join(channel, name, priority, answered=True)
+        await self._join(channel, self._parse(args), answered=True)
 
-    async def _join(self, channel: Channel, name: str, priority: int, *, answered: bool) -> None:
+    async def _join(self, channel: Channel, entering: Entering, *, answered: bool) -> None:
         board = self.board
         now = board.now()
+        name, priority = entering.queue, entering.priority
         call = WaitingCall.new(
             0, channel.id, name, priority, now, channel.caller_number, channel.caller_name,
             seq=next(board.seq),
         )  # fmt: skip
+        call.requirement = entering.requirement
         call.recorded.clear()  # the interaction id comes with the row, below
         call.ringing.clear()
         board.calls[channel.id] = call
@@ -195,6 +227,7 @@ class QueueEntry:
                 queue=call.queue,
                 priority=call.priority,
                 entered_at=at(call.entered_at),
+                requirement=None if call.requirement is None else str(call.requirement),
             ),
             self.port.answer(channel.id) if answer else asyncio.sleep(0),
             return_exceptions=True,
@@ -237,7 +270,7 @@ class QueueEntry:
         await self.acd.distribute()
 
     async def on_timer(self, event: Timer) -> None:
-        if event.name not in (MAX_WAIT_TIMER, ANNOUNCE_TIMER):
+        if event.name not in (MAX_WAIT_TIMER, ANNOUNCE_TIMER, ESCALATE_TIMER):
             return
         call = self.board.calls.get(event.key.removeprefix("channel:"))
         if call is None:
@@ -247,6 +280,8 @@ class QueueEntry:
                 return
             if event.name == MAX_WAIT_TIMER:
                 await self.endings.leave(call, "max_wait")
+            elif event.name == ESCALATE_TIMER:
+                await self._escalate(call)
             else:
                 await self._announce(call)
         await self.acd.distribute()
@@ -259,3 +294,19 @@ class QueueEntry:
         await self.board.log("announce", call, position=place, wait_estimate=round(wait))
         await self.media.announce(call, announcement(place, wait) + self._extras(call))
         self.port.arm(channel_key(call.channel_id), ANNOUNCE_TIMER, conf.announce_every)
+
+    async def _escalate(self, call: WaitingCall) -> None:
+        """The next escalation step: logged, shown, and (by the caller of
+        this) planned with; the caller's place does not change."""
+        board = self.board
+        conf = board.queues[call.queue]
+        reach = board.reach(call, conf)
+        if reach.step != call.escalated:
+            call.escalated = reach.step
+            await board.log(
+                "escalate", call, step=reach.step, requirement=str(reach.requirement),
+                also_queues=list(reach.queues),
+            )  # fmt: skip
+            for observer in board.queue_observers:
+                observer(call.queue)
+        board.arm_escalation(call, conf)

@@ -36,6 +36,7 @@ from callflow.routing.runtime import (
     WaitingCall,
     call_bridge_id,
 )
+from callflow.routing.skills import Requirement, RequirementError
 from callflow.routing.store import epoch
 from callflow.telephony.port import Snapshot
 
@@ -57,6 +58,7 @@ class OpenCall:
     agent: str | None = None
     agent_leg: str | None = None
     transfers: int = 0
+    requirement: str | None = None  # the dialplan's
 
 
 @dataclass
@@ -121,7 +123,7 @@ def open_call(row: Interaction) -> OpenCall:
     return OpenCall(
         row.id or 0, row.channel_id, row.queue, row.priority, epoch(row.entered_at),
         row.caller_number, row.caller_name, row.answered_at is not None, row.agent,
-        row.agent_channel_id, row.transfers,
+        row.agent_channel_id, row.transfers, row.requirement,
     )  # fmt: skip
 
 
@@ -181,6 +183,14 @@ class Reconciler:
             row.caller_name, seq=next(self.board.seq),
         )  # fmt: skip
         call.transfers = row.transfers
+        if row.requirement:
+            try:  # as the dialplan asked; its step follows from the time waited
+                call.requirement = Requirement.parse(row.requirement)
+            except RequirementError as error:
+                log.warning("caller %s: stored requirement not used: %s", row.id, error)
+        conf = self.board.queues.get(row.queue)
+        if conf is not None:
+            call.escalated = self.board.reach(call, conf).step
         self.board.calls[row.channel_id] = call
         return call
 

@@ -20,7 +20,9 @@ from callflow.routing.agent_state import AgentEvent, AgentState, agent_machine
 from callflow.routing.call_state import CallEvent, CallState, call_machine
 from callflow.routing.callback_policy import CallbackPolicy
 from callflow.routing.dispositions import DispositionPolicy
+from callflow.routing.escalation import Escalation, Reach
 from callflow.routing.hours import OpeningHours
+from callflow.routing.skills import ANYONE, Requirement
 from callflow.routing.strategies import Strategy
 from callflow.user_phones import Phones
 
@@ -30,9 +32,10 @@ CALL_BRIDGE_PREFIX = "callflow-call-"
 
 
 MAX_WAIT_TIMER, ANNOUNCE_TIMER = "max_wait", "announce"  # on the customer's channel
+ESCALATE_TIMER = "escalate"  # on the customer's channel: the next escalation step
 RONA_TIMER = "rona"  # on the agent leg's channel
 WRAPUP_TIMER = "wrapup"  # on agent_key(name)
-WAITING_TIMERS = (MAX_WAIT_TIMER, ANNOUNCE_TIMER)
+WAITING_TIMERS = (MAX_WAIT_TIMER, ANNOUNCE_TIMER, ESCALATE_TIMER)
 
 
 def channel_key(channel_id: str) -> str:
@@ -76,6 +79,9 @@ class QueueConf:
     closed_target: str | None = None
     callback: CallbackPolicy = field(default_factory=CallbackPolicy)
     disposition: DispositionPolicy = field(default_factory=DispositionPolicy)
+    requirement: Requirement = ANYONE  # what a caller requires unless the dialplan says
+    escalation: Escalation = field(default_factory=Escalation)
+    best_match: bool = False  # among matching agents, the highest levels first
     members: dict[str, int] = field(default_factory=dict)  # agent -> level, in order
     recent_waits: deque[float] = field(default_factory=lambda: deque(maxlen=20))
     # seconds an agent gave each of the latest calls: talk and wrap-up
@@ -90,6 +96,7 @@ class AgentRuntime:
     machine: StateMachine[AgentState, AgentEvent]
     reason: str = ""
     display_name: str = ""
+    skills: dict[str, int] = field(default_factory=dict)  # skill -> level 1..9
     idle_since: float = 0.0
     busy_until: float = 0.0  # when the wrap-up under way ends (for the estimated wait)
     calls_taken: int = 0
@@ -174,6 +181,10 @@ class WaitingCall:
     transfers: int = 0  # how many times an agent transferred it (blind, or attended completed)
     callback: int | None = None  # a callback waiting at its caller's place (no channel yet)
     callback_offered: bool = False  # the caller heard "press 1 to be called back"
+    requirement: Requirement | None = None  # the dialplan's; None: the queue's
+    reach: Reach | None = None  # who may take it now (set as the ACD plans)
+    reach_of: QueueConf | None = field(default=None, repr=False)  # the queue it was for
+    escalated: int = 0  # the escalation step last logged
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # set once the interaction row exists (and ``interaction_id`` is known);
     # a new caller's first offer goes out before that

@@ -160,6 +160,7 @@ class RoutingService:
         board = self.board
         if pause_reasons is not None:
             board.pause_reasons = dict(pause_reasons)
+        board.skills = await self.store.load_skills()
         queues = await self.store.load_queues()
         for name, conf in queues.items():
             old = board.queues.get(name)

@@ -10,14 +10,16 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from callflow.db.engine import Database
-from callflow.db.models import Agent, Interaction, Membership, Queue
+from callflow.db.models import Agent, Interaction, Membership, Queue, Skill
 from callflow.db.models.phones import browser_phones_by_username
 from callflow.db.rows import RowWriter
 from callflow.routing.agent_state import AgentState
 from callflow.routing.callback_policy import CallbackPolicy
 from callflow.routing.dispositions import DispositionPolicy
+from callflow.routing.escalation import Escalation
 from callflow.routing.hours import OpeningHours
 from callflow.routing.runtime import AgentRuntime, QueueConf
+from callflow.routing.skills import Requirement
 from callflow.routing.strategies import Strategy
 
 
@@ -77,6 +79,9 @@ class RoutingStore:
                 hours=OpeningHours.parse(q.hours),
                 closed_target=q.closed_target,
                 callback=CallbackPolicy.parse(q.callback),
+                requirement=Requirement.parse(q.requirement),
+                escalation=Escalation.parse(q.escalation),
+                best_match=q.skill_preference == "best",
                 disposition=DispositionPolicy(
                     dict(q.dispositions), q.disposition_required, q.disposition_default
                 ),
@@ -88,6 +93,11 @@ class RoutingStore:
             if conf_for is not None:
                 conf_for.members[agent_name] = membership.level
         return result
+
+    async def load_skills(self) -> dict[str, str]:
+        async with self.db.session() as session:
+            rows = (await session.exec(select(Skill).order_by(col(Skill.name)))).all()
+        return {row.name: row.description for row in rows}
 
     async def load_agents(self, now: float) -> dict[str, AgentRuntime]:
         async with self.db.session() as session:
@@ -109,6 +119,7 @@ class RoutingStore:
             )
             runtime.reason = a.state_reason
             runtime.display_name = a.display_name
+            runtime.skills = dict(a.skills)
             runtime.idle_since = epoch(a.idle_since)
             runtime.calls_taken = int(counts.get(a.name, 0))
             runtime.saved = (a.state, a.state_reason)

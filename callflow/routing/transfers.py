@@ -245,7 +245,8 @@ class Transfers:
         if target.queue is not None and target.queue != old_queue:
             call.queue = target.queue
             call.visited.append(target.queue)
-        call.queue_entered_at = board.now()
+            call.requirement = None  # the new queue's requirement
+        call.queue_entered_at, call.escalated = board.now(), 0
         call.reserved_for = target.agent
         if logged:
             call.transfers += 1

@@ -28,6 +28,7 @@ class AgentPublic(BaseModel):
     reason: str
     reachable: bool
     queues: dict[str, int]
+    skills: dict[str, int] = Field(description="skill -> level 1..9")
     pause_reasons: list[str] = Field(
         description="the reasons an agent may pause with (the directory's [pause_reasons]; "
         "any other text is accepted too)"
@@ -66,6 +67,7 @@ def _public(services: ServicesDep, name: str) -> AgentPublic:
         reason=agent.reason,
         reachable=agent.reachable,
         queues=queues,
+        skills=dict(agent.skills),
         pause_reasons=pause_reasons(services.routing.pause_reasons),
     )
 

@@ -27,4 +27,5 @@ async def reload(user: AdminUser, services: ServicesDep) -> Reloaded:
     except DirectoryError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
     assert directory is not None
+    await services.routing.distribute()  # new skills or members may match waiting callers
     return Reloaded(queues=len(directory.queues), agents=len(directory.agents))

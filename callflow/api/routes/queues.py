@@ -77,6 +77,9 @@ def _public(services: ServicesDep, name: str) -> QueuePublic:
         hours=conf.hours.spec,
         closed_target=conf.closed_target,
         callback=conf.callback.spec,
+        requirement=str(conf.requirement),
+        escalation=conf.escalation.dump() or None,
+        skill_preference="best" if conf.best_match else "any",
         members=dict(conf.members),
     )
 

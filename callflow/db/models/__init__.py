@@ -16,7 +16,14 @@ from callflow.db.models.events import LogEntry, utcnow
 from callflow.db.models.nodes import Node
 from callflow.db.models.phones import BrowserPhone
 from callflow.db.models.recording import Recording, RecordingAccess
-from callflow.db.models.routing import Agent, Disposition, Interaction, Membership, Queue
+from callflow.db.models.routing import (
+    Agent,
+    Disposition,
+    Interaction,
+    Membership,
+    Queue,
+    Skill,
+)
 
 __all__ = [
     "Agent",
@@ -40,6 +47,7 @@ __all__ = [
     "RecordingAccess",
     "Role",
     "SessionMember",
+    "Skill",
     "User",
     "utcnow",
 ]

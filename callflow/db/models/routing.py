@@ -63,6 +63,20 @@ class QueueBase(SQLModel):
     # queued callback: offer (never, always, long_wait), threshold, attempts,
     # retry_every, per_number; none: never offered
     callback: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # skills: what every caller requires unless the dialplan says otherwise
+    requirement: str = Field(
+        default="", max_length=200, sa_column_kwargs={"server_default": ""},
+        description="e.g. 'billing >= 3 and spanish'; empty: any member",
+    )  # fmt: skip
+    # steps relaxing the requirement as the caller waits: after, lower, drop, require, queues
+    escalation: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+    # among the members who match: any (the strategy decides) or best (highest levels first)
+    skill_preference: str = Field(
+        default="any", max_length=4, schema_extra={"pattern": r"^(any|best)$"},
+        sa_column_kwargs={"server_default": "any"},
+    )  # fmt: skip
 
 
 class Queue(QueueBase, table=True):
@@ -83,6 +97,17 @@ class Agent(AgentBase, table=True):
     state_reason: str = Field(default="", max_length=40)
     state_since: datetime | None = Field(default=None, sa_column=_when())
     idle_since: datetime | None = Field(default=None, sa_column=_when())
+    skills: dict[str, int] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+
+
+class Skill(SQLModel, table=True):
+    """A skill agents may have and calls may require (the directory's vocabulary)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=30, unique=True, index=True)
+    description: str = Field(default="", max_length=200)
 
 
 class Membership(SQLModel, table=True):
@@ -112,6 +137,7 @@ class Interaction(SQLModel, table=True):
     overflowed_from: str | None = Field(default=None, max_length=40)
     transfers: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # by an agent
     callback_of: int | None = Field(default=None, index=True)  # the call that asked for it
+    requirement: str | None = Field(default=None, max_length=200)  # the dialplan's, if any
 
 
 class Disposition(SQLModel, table=True):

@@ -88,7 +88,9 @@ def test_a_minimum_lowered_to_nothing_stops_being_asked() -> None:
         ([{"after": 5, "wait": 3}], "step 1: wait:"),
     ],
 )
-def test_a_bad_escalation_names_its_step_and_field(raw: list[dict[str, object]], problem: str) -> None:
+def test_a_bad_escalation_names_its_step_and_field(
+    raw: list[dict[str, object]], problem: str
+) -> None:
     with pytest.raises(EscalationError, match=problem):
         Escalation.parse(raw, KNOWN)
 
