@@ -54,7 +54,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -100,9 +100,19 @@ class QueueSpec(QueueBase):
             raise ValueError("; ".join(problems))
         OpeningHours.parse(self.hours)  # HoursError (a ValueError) names the problem
         CallbackPolicy.parse(self.callback)  # so does PolicyError
-        Requirement.parse(self.requirement)  # the words; the skills are checked whole
-        Escalation.parse(self.escalation)
         return self
+
+    @field_validator("requirement")
+    @classmethod
+    def _readable_requirement(cls, value: str) -> str:
+        Requirement.parse(value)  # the words; the skills are checked with the whole file
+        return value
+
+    @field_validator("escalation")
+    @classmethod
+    def _readable_escalation(cls, value: list[dict[str, Any]] | None) -> Any:
+        Escalation.parse(value)
+        return value
 
 
 ENDPOINT = r"^PJSIP/[A-Za-z0-9_.+-]+$"

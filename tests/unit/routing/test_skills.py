@@ -47,7 +47,7 @@ def test_an_agents_levels_must_be_known_skills_from_1_to_9() -> None:
     check_levels({"billing": 4}, KNOWN)
     with pytest.raises(RequirementError, match="unknown skill 'french'"):
         check_levels({"french": 2}, KNOWN)
-    with pytest.raises(RequirementError, match="level 0 is outside 1..9"):
+    with pytest.raises(RequirementError, match=r"level 0 is outside 1\.\.9"):
         check_levels({"billing": 0}, KNOWN)
 
 
