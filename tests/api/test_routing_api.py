@@ -25,6 +25,9 @@ MATRIX = [
     ("GET", "/api/agents/a2", None, {"supervisor", "admin"}),
     ("POST", "/api/agents/a2/state", {"action": "login"}, {"supervisor", "admin"}),
     ("PATCH", "/api/agents/a2", {"display_name": "Bo"}, {"admin"}),
+    ("GET", "/api/skills", None, {"supervisor", "admin"}),
+    ("PUT", "/api/skills/billing", {"description": "Invoices"}, {"admin"}),
+    ("DELETE", "/api/skills/billing", None, {"admin"}),
     ("POST", "/api/directory/reload", None, {"admin"}),
 ]
 ROLES = [Role.AGENT, Role.EXPERT, Role.SUPERVISOR, Role.ADMIN]
@@ -121,3 +124,32 @@ async def test_an_admin_sets_opening_hours_and_a_schedule_that_cannot_be_read_is
         cleared = await client.patch("/api/queues/support", json={"hours": None})
         assert cleared.json()["hours"] is None
         assert app.services.routing.queues["support"].hours.always
+
+
+async def test_skills_are_declared_given_required_and_kept_while_in_use(
+    start_callflow: StartCallflow,
+) -> None:
+    app = await start_callflow(DIRECTORY)
+    async with signed_in(app, "root", Role.ADMIN) as client:
+        response = await client.patch("/api/agents/a1", json={"skills": {"billing": 3}})
+        assert response.status_code == 422
+        assert "unknown skill 'billing' (no skills are declared)" in response.json()["detail"]
+        put = await client.put("/api/skills/billing", json={"description": "Invoices"})
+        assert put.status_code == 204
+        response = await client.patch("/api/agents/a1", json={"skills": {"billing": 3}})
+        assert response.status_code == 200 and response.json()["skills"] == {"billing": 3}
+        response = await client.patch("/api/queues/support", json={"requirement": "billing >>"})
+        assert response.status_code == 422 and "cannot read 'billing >>'" in response.text
+        response = await client.patch(
+            "/api/queues/support",
+            json={"requirement": "billing>=2", "escalation": [{"after": 30, "lower": 1}]},
+        )
+        assert response.status_code == 200
+        assert response.json()["requirement"] == "billing >= 2"
+        assert response.json()["escalation"] == [{"after": 30, "lower": 1}]
+        listed = (await client.get("/api/skills")).json()
+        assert listed == [{"name": "billing", "description": "Invoices", "agents": {"a1": 3}}]
+        refused = await client.delete("/api/skills/billing")
+        assert refused.status_code == 409
+        assert "skill 'billing' is in use: agent 'a1' field skills" in refused.json()["detail"]
+        assert (await client.put("/api/skills/Bad%20Name", json={})).status_code == 422
