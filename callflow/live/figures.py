@@ -29,6 +29,7 @@ from callflow.live.rows import read_tallies
 from callflow.routing.agent_state import AgentState
 from callflow.routing.board import WAITING_STATES
 from callflow.routing.callback_policy import PENDING
+from callflow.routing.runtime import QueueConf, WaitingCall
 from callflow.routing.service import RoutingService
 from callflow.routing.store import start_of_day
 
@@ -129,7 +130,24 @@ class DayFigures:
             "service_level": day.service_level,
             "service_level_threshold": conf.service_level,
             "average_speed_of_answer": day.average_speed_of_answer,
+            "waiting_callers": self._callers(conf, waiting),
         }
+
+    def _callers(self, conf: QueueConf, waiting: list[WaitingCall]) -> list[dict[str, Any]]:
+        """Each caller on the line, in service order, with who may take them now."""
+        board = self.routing.board
+        rows = []
+        for call in sorted(waiting, key=lambda c: (-c.priority, c.entered_at, c.seq)):
+            reach = board.reach(call, conf)
+            rows.append({
+                "caller": call.caller_name or call.caller_number,
+                "waiting_since": call.queue_entered_at,
+                "priority": call.priority,
+                "requirement": str(reach.requirement),
+                "step": reach.step,
+                "also_queues": list(reach.queues),
+            })  # fmt: skip
+        return rows
 
     def group(
         self, name: str, offers: AssistTally | None = None, since: float | None = None

@@ -54,9 +54,6 @@ class Board:
         self.legs: dict[str, Offer] = {}  # by agent leg channel id
         self.pause_reasons: dict[str, str] = {}
         self.skills: dict[str, str] = {}  # the vocabulary: skill -> description
-        # told the name of a queue whose waiting callers changed in a way no
-        # row shows (an escalation step)
-        self.queue_observers: list[Callable[[str], None]] = []
         self.agent_observers: list[Callable[[AgentRuntime], None]] = []  # told of each change
         self._by_endpoint: dict[str, str] = {}  # endpoint -> agent name
         self.seq = itertools.count()

@@ -304,9 +304,10 @@ class QueueEntry:
         if reach.step != call.escalated:
             call.escalated = reach.step
             await board.log(
-                "escalate", call, step=reach.step, requirement=str(reach.requirement),
+                "escalate",
+                call,
+                step=reach.step,
+                requirement=str(reach.requirement),
                 also_queues=list(reach.queues),
-            )  # fmt: skip
-            for observer in board.queue_observers:
-                observer(call.queue)
+            )  # fmt: skip (the event names the queue: the wallboard is told)
         board.arm_escalation(call, conf)

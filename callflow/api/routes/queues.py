@@ -22,6 +22,15 @@ class QueueList(BaseModel):
     count: int
 
 
+class WaitingCaller(BaseModel):
+    caller: str = Field(description="the caller's name, else number")
+    waiting_since: float = Field(description="epoch seconds: entered this queue")
+    priority: int
+    requirement: str = Field(description="what an agent must meet now ('' : any member)")
+    step: int = Field(description="escalation steps taken (0: none yet)")
+    also_queues: list[str] = Field(description="other queues whose agents may take the call now")
+
+
 class QueueFigures(BaseModel):
     """A queue now and today (UTC day; service level and answer speed over today's calls)."""
 
@@ -48,6 +57,9 @@ class QueueFigures(BaseModel):
     service_level: float | None
     service_level_threshold: int
     average_speed_of_answer: float | None
+    waiting_callers: list[WaitingCaller] = Field(
+        default_factory=list, description="callers on the line, in the order they are served"
+    )
 
 
 def _public(services: ServicesDep, name: str) -> QueuePublic:

@@ -1,5 +1,6 @@
 // The wallboard: queue tiles (service level against target, callers waiting,
-// longest wait), agents by state (with listen / whisper / barge beside each
+// longest wait), the callers waiting with what they require now (skills and
+// escalation step), agents by state (with listen / whisper / barge beside each
 // call, monitor.js), open assist requests, expert figures and today's charts.
 // Everything arrives on the socket: a snapshot on connect, then each change.
 // The page keeps no timer but a one-second clock for the waits it shows; it
@@ -29,6 +30,7 @@ export function supervisorView(main, api) {
   const areas = {
     tiles: h("section", { "aria-label": "Queues now", class: "wide" }),
     queues: h("section", { "aria-label": "Queues", class: "wide" }),
+    callers: h("section", { "aria-label": "Callers waiting", class: "wide" }),
     agents: h("section", { "aria-label": "Agents", class: "wide" }),
     monitor: h("section", { "aria-label": "Monitoring" }),
     requests: h("section", { "aria-label": "Open assist requests" }),
@@ -85,6 +87,18 @@ export function supervisorView(main, api) {
         q.average_speed_of_answer === null ? "–" : seconds(q.average_speed_of_answer),
         q.agents_available, q.agents_busy, q.agents_paused, seconds(q.estimated_wait || 0),
         q.callbacks || 0])));
+    const callers = [...board.queues.values()].flatMap((q) =>
+      (q.waiting_callers || []).map((c) => [q, c]));
+    // the server's clock when the figures left: the oldest caller's wait is known
+    const waited = (q, c) => q.oldest_waiting_since + q.longest_wait - c.waiting_since +
+      (Date.now() - received.get(q.queue)) / 1000;
+    areas.callers.replaceChildren(table("Callers waiting",
+      ["Queue", "Caller", "Waiting", "Priority", "Requires now", "Step"],
+      callers.map(([q, c]) => [q.queue, c.caller || "unknown",
+        seconds(Math.max(0, waited(q, c))), c.priority,
+        (c.requirement || "any member") +
+          (c.also_queues.length ? ` (also ${c.also_queues.join(", ")})` : ""),
+        c.step ? `step ${c.step}` : "–"])));
     const agents = [...board.agents.values()];
     const counts = AGENT_ORDER.map((s) => `${label(s)}: ${agents.filter((a) => a.state === s).length}`);
     areas.agents.replaceChildren(h("h2", {}, "Agents now"),
