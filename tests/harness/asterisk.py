@@ -38,6 +38,16 @@ exten => 901,1,Stasis(callflow,collect,vm-enter-num-to-call,many)
  same => n,Goto(callflow-after,s,1)
 exten => _q.,1,Stasis(callflow,queue,${CUT(EXTEN:1,-,1)},${CUT(EXTEN,-,2)})
  same => n,Goto(callflow-after,s,1)
+;  an IVR that learned what the caller needs sets the requirement; the
+;  queue "skills" gets it as its third argument
+exten => skills-billing,1,Set(CALLFLOW_REQUIRE=billing >= 3)
+ same => n,Goto(skills,1)
+exten => skills-spanish,1,Set(CALLFLOW_REQUIRE=spanish)
+ same => n,Goto(skills,1)
+exten => skills-bad,1,Set(CALLFLOW_REQUIRE=billing >> 3)
+ same => n,Goto(skills,1)
+exten => skills,1,Stasis(callflow,queue,skills,,${CALLFLOW_REQUIRE})
+ same => n,Goto(callflow-after,s,1)
 
 [callflow-test-exit]
 exten => s,1,Playback(beep)
