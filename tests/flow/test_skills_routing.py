@@ -11,7 +11,7 @@ import pytest
 
 from callflow.db.engine import Database
 from callflow.directory.routing_admin import AgentUpdate
-from callflow.routing.agent_state import AgentState
+from callflow.routing.agent_state import AgentEvent, AgentState
 from tests.flow.conftest import Center, build_center, restarted
 
 SKILLED = """
@@ -221,3 +221,31 @@ async def test_after_a_restart_a_waiting_caller_keeps_their_requirement_and_step
         assert ringing(again) == {"bob"}
     finally:
         await again.close()
+
+
+async def test_the_worked_example_in_the_admin_guide_routes_as_it_says(tmp_path: Path) -> None:
+    guide = (Path(__file__).parents[2] / "docs" / "admin.md").read_text()
+    example = guide.split("A worked example", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    center, db = await build_center(tmp_path, example)
+    try:
+        await center.start(("ana", "ben"))
+        await center.login("ben")
+        await center.pbx.advance(1)
+        await center.login("ana")  # ben free the longest
+        first = await call(center, "support", caller="5550001")  # billing >= 2: the best
+        assert ringing(center) == {"ana"}
+        await center.answer("ana")
+        await center.pbx.hangup_phone(first)
+        await center.pbx.settle()
+        await center.routing.agent_action("ana", AgentEvent.PAUSE, "busy")  # ana is away
+        await center.pbx.settle()
+        await call(center, "support", "billing >= 3 and spanish >= 2", caller="5550002")
+        await center.pbx.advance(89)
+        assert not center.pbx.ringing()
+        await center.pbx.advance(1)
+        assert ringing(center) == {"ben"}
+        steps = [e.detail["requirement"] for e in await center.log("escalate")]
+        assert steps == ["billing >= 2 and spanish >= 1", "billing >= 2"]
+    finally:
+        await center.close()
+        await db.close()
