@@ -121,26 +121,21 @@ class Acd:
         """The free agents who may take ``call`` now: members of its queue
         (and of the queues its escalation step adds) who meet its requirement."""
         reach = self.board.reach(call, conf)
-        need = reach.requirement
-        if need.anyone and not reach.queues:  # the usual case, kept cheap
+        if reach.requirement.anyone and not reach.queues:  # the usual case, kept cheap
             members = conf.members
             return [
                 Candidate(name, members[name], agent.idle_since, agent.calls_taken)
                 for name, agent in free.items()
                 if name in members
             ]
-        pools = [conf.members] + [
-            self.board.queues[q].members for q in reach.queues if q in self.board.queues
-        ]
+        matches = self.board.matches(conf, reach)
         candidates = []
-        for name, agent in free.items():
-            levels = [pool[name] for pool in pools if name in pool]
-            if not levels or not need.matches(agent.skills):
-                continue
-            score = need.score(agent.skills) if conf.best_match else 0
-            candidates.append(
-                Candidate(name, min(levels), agent.idle_since, agent.calls_taken, score)
-            )
+        if len(free) <= len(matches):  # walk the shorter of the two
+            pairs = [(n, a, m) for n, a in free.items() if (m := matches.get(n)) is not None]
+        else:
+            pairs = [(n, a, m) for n, m in matches.items() if (a := free.get(n)) is not None]
+        for name, agent, (level, score) in pairs:
+            candidates.append(Candidate(name, level, agent.idle_since, agent.calls_taken, score))
         return candidates
 
     def _open(self, conf: QueueConf) -> bool:

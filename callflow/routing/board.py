@@ -31,6 +31,7 @@ from callflow.routing.runtime import (
     WaitingCall,
     channel_key,
 )
+from callflow.routing.skills import Requirement
 from callflow.routing.store import RoutingStore
 from callflow.routing.waiting import QueuedCall, estimated_wait, position, wait_for_place
 from callflow.telephony.port import Telephony
@@ -54,6 +55,10 @@ class Board:
         self.legs: dict[str, Offer] = {}  # by agent leg channel id
         self.pause_reasons: dict[str, str] = {}
         self.skills: dict[str, str] = {}  # the vocabulary: skill -> description
+        # (queue, requirement, extra queues) -> the members who meet it: name ->
+        # (level, score); rebuilt after every directory load (skills change then)
+        self._matches: dict[tuple[str, Requirement, tuple[str, ...]], dict[str, tuple[int, int]]]
+        self._matches = {}
         self.agent_observers: list[Callable[[AgentRuntime], None]] = []  # told of each change
         self._by_endpoint: dict[str, str] = {}  # endpoint -> agent name
         self.seq = itertools.count()
@@ -65,6 +70,7 @@ class Board:
     # -- lookups ----------------------------------------------------------------
 
     def set_agents(self, agents: dict[str, AgentRuntime]) -> None:
+        self._matches.clear()  # levels and memberships may have changed with them
         for agent in self.agents.values():
             agent.watch = agent.machine.on_change = None
         self.agents = agents
@@ -163,6 +169,31 @@ class Board:
             reach = call.reach = steps.reach(base, step) if step else Reach(0, base)
             call.reach_of = conf
         return reach
+
+    def matches(self, conf: QueueConf, reach: Reach) -> dict[str, tuple[int, int]]:
+        """The members (of the queue and of the queues ``reach`` adds) who meet
+        its requirement: name -> (level, score; 0 unless the queue prefers the
+        best match). Computed once per requirement between directory loads,
+        so placing a call costs the matching agents, not a test of each."""
+        key = (conf.name, reach.requirement, reach.queues)
+        found = self._matches.get(key)
+        if found is not None:
+            return found
+        need = reach.requirement
+        pools = [conf.members] + [self.queues[q].members for q in reach.queues if q in self.queues]
+        found = {}
+        for pool in pools:
+            for name, level in pool.items():
+                agent = self.agents.get(name)
+                if agent is None or not need.matches(agent.skills):
+                    continue
+                score = need.score(agent.skills) if conf.best_match else 0
+                known = found.get(name)
+                found[name] = (min(level, known[0]) if known else level, score)
+        if len(self._matches) > 10_000:  # requirements from the dialplan vary: bounded
+            self._matches.clear()
+        self._matches[key] = found
+        return found
 
     def why(self, call: WaitingCall, agent: AgentRuntime) -> dict[str, Any]:
         """What an offer's event says of its choice, where skills decided it:
