@@ -235,11 +235,12 @@ async def agent_phones(
 @contextlib.asynccontextmanager
 async def serving(
     pbx: LocalPbx, work: Path, agents: list[str], db: str, menu: bool, profile: Path | None,
-    extra_env: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None, directory: str | None = None, home_name: str = "",
 ) -> AsyncIterator[int]:  # fmt: skip
     """``callflow serve`` on a fresh database of kind ``db``; yields its HTTP port.
-    ``extra_env``: more settings (e.g. the other servers of a site)."""
-    home = work / db
+    ``extra_env``: more settings (e.g. the other servers of a site);
+    ``directory``: its directory (default: the ACD bench's queues of ``agents``)."""
+    home = work / (home_name or db)
     home.mkdir()
     postgres = TempPostgres(durable=True) if db == "postgresql" else None
     url = f"sqlite:///{home}/bench.db"
@@ -257,7 +258,10 @@ async def serving(
     }
     serve = None
     try:
-        await prepare_callflow(env, home, agents)
+        if directory is None:
+            await prepare_callflow(env, home, agents)
+        else:
+            await load_directory(env, home, directory)
         command = [sys.executable, "-m", "callflow", "serve"]
         if profile is not None:  # sampled stacks of callflow serve, to find hot spots
             spy = str(Path(sys.executable).parent / "py-spy")

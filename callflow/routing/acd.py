@@ -128,15 +128,7 @@ class Acd:
                 for name, agent in free.items()
                 if name in members
             ]
-        matches = self.board.matches(conf, reach)
-        candidates = []
-        if len(free) <= len(matches):  # walk the shorter of the two
-            pairs = [(n, a, m) for n, a in free.items() if (m := matches.get(n)) is not None]
-        else:
-            pairs = [(n, a, m) for n, m in matches.items() if (a := free.get(n)) is not None]
-        for name, agent, (level, score) in pairs:
-            candidates.append(Candidate(name, level, agent.idle_since, agent.calls_taken, score))
-        return candidates
+        return self.board.matches(conf, reach).candidates(free)
 
     def _open(self, conf: QueueConf) -> bool:
         return conf.hours.always or conf.hours.is_open(at(self.board.now()))

@@ -19,6 +19,7 @@ from callflow.routing.agent_state import LOGGED_IN, AgentState
 from callflow.routing.call_state import CallState
 from callflow.routing.conversation import record_on_call
 from callflow.routing.escalation import Reach
+from callflow.routing.matches import Matches
 from callflow.routing.runtime import (
     ANNOUNCE_TIMER,
     ESCALATE_TIMER,
@@ -55,10 +56,9 @@ class Board:
         self.legs: dict[str, Offer] = {}  # by agent leg channel id
         self.pause_reasons: dict[str, str] = {}
         self.skills: dict[str, str] = {}  # the vocabulary: skill -> description
-        # (queue, requirement, extra queues) -> the members who meet it: name ->
-        # (level, score); rebuilt after every directory load (skills change then)
-        self._matches: dict[tuple[str, Requirement, tuple[str, ...]], dict[str, tuple[int, int]]]
-        self._matches = {}
+        # (queue, requirement, extra queues) -> the members who meet it;
+        # found again after every directory load (skills change then)
+        self._matches: dict[tuple[str, Requirement, tuple[str, ...]], Matches] = {}
         self.agent_observers: list[Callable[[AgentRuntime], None]] = []  # told of each change
         self._by_endpoint: dict[str, str] = {}  # endpoint -> agent name
         self.seq = itertools.count()
@@ -170,29 +170,20 @@ class Board:
             call.reach_of = conf
         return reach
 
-    def matches(self, conf: QueueConf, reach: Reach) -> dict[str, tuple[int, int]]:
+    def matches(self, conf: QueueConf, reach: Reach) -> Matches:
         """The members (of the queue and of the queues ``reach`` adds) who meet
-        its requirement: name -> (level, score; 0 unless the queue prefers the
-        best match). Computed once per requirement between directory loads,
-        so placing a call costs the matching agents, not a test of each."""
+        its requirement, kept per requirement until the next directory load."""
         key = (conf.name, reach.requirement, reach.queues)
         found = self._matches.get(key)
-        if found is not None:
-            return found
-        need = reach.requirement
-        pools = [conf.members] + [self.queues[q].members for q in reach.queues if q in self.queues]
-        found = {}
-        for pool in pools:
-            for name, level in pool.items():
-                agent = self.agents.get(name)
-                if agent is None or not need.matches(agent.skills):
-                    continue
-                score = need.score(agent.skills) if conf.best_match else 0
-                known = found.get(name)
-                found[name] = (min(level, known[0]) if known else level, score)
-        if len(self._matches) > 10_000:  # requirements from the dialplan vary: bounded
-            self._matches.clear()
-        self._matches[key] = found
+        if found is None:
+            pools = [conf.members] + [
+                self.queues[q].members for q in reach.queues if q in self.queues
+            ]
+            skills = {name: agent.skills for name, agent in self.agents.items()}
+            found = Matches.of(pools, skills, reach.requirement, conf.best_match)
+            if len(self._matches) > 10_000:  # requirements from the dialplan vary: bounded
+                self._matches.clear()
+            self._matches[key] = found
         return found
 
     def why(self, call: WaitingCall, agent: AgentRuntime) -> dict[str, Any]:

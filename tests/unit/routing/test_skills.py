@@ -1,6 +1,9 @@
+from typing import NamedTuple
+
 import pytest
 
 from callflow.routing.escalation import Escalation, EscalationError
+from callflow.routing.matches import Matches
 from callflow.routing.skills import Requirement, RequirementError, check_levels
 from callflow.routing.strategies import Candidate, Strategy, choose
 
@@ -101,3 +104,26 @@ def test_the_best_match_wins_within_a_tier_when_scored() -> None:
     assert [c.name for c in choose(Strategy.LONGEST_IDLE, free)] == ["bob"]
     plain = [c._replace(score=0) for c in free]  # no preference: the longest idle
     assert [c.name for c in choose(Strategy.LONGEST_IDLE, plain)] == ["ann"]
+
+
+class Free(NamedTuple):
+    idle_since: float
+    calls_taken: int = 0
+
+
+def test_matches_are_tiered_and_the_first_tier_with_anyone_free_is_offered() -> None:
+    pools = [{"ann": 1, "bob": 1, "cid": 2, "dan": 1}, {"eve": 1, "cid": 1}]
+    skills = {"ann": {"billing": 4}, "bob": {"billing": 2}, "cid": {"billing": 9},
+              "dan": {}, "eve": {"billing": 4}}  # fmt: skip
+    found = Matches.of(pools, skills, Requirement.parse("billing >= 2"), best=True)
+    assert "dan" not in found.by_name and found.by_name["cid"] == (1, 9)  # best level of two
+    assert [names for _, names in found.tiers] == [["cid"], ["ann", "eve"], ["bob"]]
+    everyone = {name: Free(float(n)) for n, name in enumerate(["ann", "bob", "dan", "eve"])}
+    assert {c.name for c in found.candidates(everyone)} == {"ann", "eve"}  # cid is busy
+    assert [c.name for c in found.candidates({"bob": Free(1.0)})] == ["bob"]  # few free
+    many = Matches.of([{f"x{n}": 1 for n in range(40)}], {f"x{n}": {} for n in range(40)},
+                      Requirement.parse(""), best=False)  # fmt: skip
+    few = {"x7": Free(5.0), "stranger": Free(1.0)}  # 2 free of 40: each looked up
+    assert [(c.name, c.idle_since) for c in many.candidates(few)] == [("x7", 5.0)]
+    half = {f"x{n}": Free(float(n)) for n in range(20)}  # many free: the tier is walked
+    assert len(many.candidates(half)) == 20
