@@ -18,7 +18,8 @@ b1..b1000, all on the same PBX at the same time:
   and ``QUEUE_MAX_PENALTY=0``: app_queue's way to require a skill.
 
 At each rate of ``--rates`` the four run in turn (SIPp customers for
-``--seconds``; agents answer at once and hang up after ``--talk-ms``). The
+``--seconds``; agents answer at once and hang up after ``--talk-ms``), then
+all once more in the reverse order, and each figure pools both passes. The
 figure is the median delay from the customer's INVITE leaving SIPp to the
 agent's INVITE reaching SIPp, over the rates every contestant sustained;
 the target is callflow's median at 1,000 agents at most 1.1x its median at
@@ -41,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.acd import Runner, agent_phones, serving, settle
-from bench.acd_report import RunResult, sustained
+from bench.acd_report import RunResult, pooled, sustained
 from callflow.localpbx.render import Account
 from callflow.localpbx.runner import LocalPbx, free_port
 from callflow.routing.skills import Requirement
@@ -138,7 +139,9 @@ def summary(results: list[RunResult]) -> dict[str, Any]:
     }
 
 
-async def main(rates: list[float], seconds: float, talk_ms: int) -> dict[str, Any]:
+async def main(
+    rates: list[float], seconds: float, talk_ms: int, profile: Path | None = None
+) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="callflow-bench-skills-"))
     agent_port = free_port()
     agents = [f"b{n}" for n in range(1, SIZES[-1] + 1)]
@@ -159,7 +162,8 @@ async def main(rates: list[float], seconds: float, talk_ms: int) -> dict[str, An
             for size in SIZES:
                 await stack.enter_async_context(
                     serving(
-                        pbx, work, agents[:size], "sqlite", True, None,
+                        pbx, work, agents[:size], "sqlite", True,
+                        None if profile is None else profile.with_suffix(f".{size}"),
                         extra_env={"CALLFLOW_ARI__APP": f"cf{size}"},
                         directory=directory(size), home_name=f"cf{size}",
                     )
@@ -169,8 +173,11 @@ async def main(rates: list[float], seconds: float, talk_ms: int) -> dict[str, An
                                                               ("app_queue", "aq"))]  # fmt: skip
             for system, service in systems:
                 await runner.warm_up(system, service)
+            # two passes, the second in the other order: a host that drifts
+            # during the run moves both sizes alike
             await runner.ladder(systems, rates)
-        figures = summary(runner.results)
+            await runner.ladder(systems[::-1], rates)
+        figures = summary(pooled(runner.results))
         figures["mismatched"] = mismatched(agent_log)
         report(figures)
         return figures
@@ -200,12 +207,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--rates", default="10,20,30")
     p.add_argument("--seconds", type=float, default=6)
     p.add_argument("--talk-ms", type=int, default=500)
+    p.add_argument("--profile", type=Path, help="py-spy raw stacks of each serve: FILE.<size>.<db>")
     return p
 
 
 if __name__ == "__main__":
     args = parser().parse_args()
     result = asyncio.run(
-        main([float(r) for r in args.rates.split(",")], args.seconds, args.talk_ms)
+        main([float(r) for r in args.rates.split(",")], args.seconds, args.talk_ms, args.profile)
     )
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}))
