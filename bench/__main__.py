@@ -1,14 +1,16 @@
 """All benchmarks in one run, on SQLite and on PostgreSQL, with one table.
 
-    .venv/bin/python -m bench [--json bench-results.json] [--only im,assist,acd]
+    .venv/bin/python -m bench [--json bench-results.json] [--only im,assist,acd,skills]
 
 Runs ``bench.assist`` (1,000 sign-ins at once; bursts of 50, 100, 200
 requests) and ``bench.im`` (1,000 users, 500 sessions; 2,000 messages/s for
 30 s) on each database, then ``bench.acd`` (callflow on each database, the minimal
-ARI router and app_queue on one Asterisk, 10 to 100 calls/s), prints each
+ARI router and app_queue on one Asterisk, 10 to 100 calls/s) and
+``bench.skills`` (skill requirements at 150 and 1,000 SIPp agents, callflow
+beside app_queue with penalties), prints each
 bench's own report, then one table of the targets, and writes every figure
 to the JSON file. A bench that misses a target says so; none aborts the run.
-About 7 minutes on a 2-core machine.
+About 11 minutes on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import acd, assist, im
-from bench.targets import acd_rows, assist_rows, im_rows, table
+from bench import acd, assist, im, skills
+from bench.targets import acd_rows, assist_rows, im_rows, skills_rows, table
 
 DBS = ("sqlite", "postgresql")
 
@@ -52,7 +54,7 @@ def commit() -> str:
 
 async def main(only: set[str]) -> dict[str, Any]:
     started = time.monotonic()
-    results: dict[str, Any] = {"im": [], "assist": [], "acd": None}
+    results: dict[str, Any] = {"im": [], "assist": [], "acd": None, "skills": None}
     rows: list[tuple[str, str, str, str]] = [("target", "goal", "measured", "met")]
     for db in DBS:
         if "assist" in only:
@@ -72,6 +74,11 @@ async def main(only: set[str]) -> dict[str, Any]:
         result = await acd.main([10, 20, 40, 60, 80, 100], 6, 150, 1000, dbs=DBS)
         results["acd"] = result
         rows += acd_rows(result)
+    if "skills" in only:
+        await quiet_disk()
+        result = await skills.main([10, 20, 30], 8, 500)
+        results["skills"] = result
+        rows += skills_rows(result)
     results["minutes"] = round((time.monotonic() - started) / 60, 1)
     results["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     results["commit"] = commit()
@@ -84,7 +91,7 @@ async def main(only: set[str]) -> dict[str, Any]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
-    parser.add_argument("--only", default="im,assist,acd")
+    parser.add_argument("--only", default="im,assist,acd,skills")
     args = parser.parse_args()
     figures = asyncio.run(main(set(args.only.split(","))))
     args.json.write_text(json.dumps(figures, indent=2))

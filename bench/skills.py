@@ -205,7 +205,7 @@ def report(figures: dict[str, Any]) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rates", default="10,20,30")
-    p.add_argument("--seconds", type=float, default=6)
+    p.add_argument("--seconds", type=float, default=8)
     p.add_argument("--talk-ms", type=int, default=500)
     p.add_argument("--profile", type=Path, help="py-spy raw stacks of each serve: FILE.<size>.<db>")
     return p

@@ -119,6 +119,22 @@ def table(rows: list[tuple[str, str, str, str]]) -> str:
     return "\n".join(lines)
 
 
+def skills_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    medians = result["median_ms"]
+    ratio, base = result["callflow_ratio"], result["app_queue_ratio"]
+    rates = "-".join(f"{r:g}" for r in (result["rates"][0], result["rates"][-1])) if result[
+        "rates"] else "no rate"  # fmt: skip
+    return [
+        (
+            f"Skills ACD offer delay, 1,000 vs 150 agents, {rates}/s (callflow)",
+            f"<= {result['target']}x",
+            f"x{ratio} ({medians['callflow-1000']} vs {medians['callflow-150']} ms); "
+            f"app_queue with penalties x{base}; offers not matching {result['mismatched']}",
+            verdict(ratio is not None and ratio <= result["target"] and not result["mismatched"]),
+        )
+    ]
+
+
 def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """Every target of one run (``python -m bench``'s JSON)."""
     found: list[tuple[str, str, str, str]] = []
@@ -128,4 +144,6 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         found += im_rows(result)
     if results.get("acd"):
         found += acd_rows(results["acd"])
+    if results.get("skills"):
+        found += skills_rows(results["skills"])
     return found
