@@ -198,11 +198,15 @@ class Server:
             stdout=(self.work / "serve.log").open("wb"),
             stderr=asyncio.subprocess.STDOUT,
         )
-        async with httpx.AsyncClient(base_url=self.base, timeout=30) as http:
-            for _ in range(300):
-                with contextlib.suppress(httpx.HTTPError):
-                    await http.get("/health")  # any answer: up (no PBX here, so 503)
-                    return
+        # up and active with its directory loaded (no PBX here, so /health
+        # says 503; on PostgreSQL a node first waits out any earlier lease)
+        headers = {"Authorization": f"Bearer {self.tokens[SUPERVISOR]}"}
+        async with httpx.AsyncClient(base_url=self.base, timeout=30, headers=headers) as http:
+            for _ in range(600):
+                with contextlib.suppress(httpx.HTTPError, ValueError):
+                    active = (await http.get("/health")).json().get("role") == "active"
+                    if active and (await http.get("/api/groups")).json():
+                        return
                 await asyncio.sleep(0.1)
         raise RuntimeError(f"callflow serve did not start: see {self.work / 'serve.log'}")
 
@@ -270,6 +274,8 @@ async def open_sessions(server: Server, clients: dict[str, Client], pairs: range
             response = await http.post(
                 "/api/assist/requests", json={"group": f"g{i}"}, headers=headers
             )
+            if response.status_code != 201:
+                raise RuntimeError(f"assist request {i}: {response.status_code} {response.text}")
             request_id = response.json()["id"]
             await expert.wait_for("offer", request_id)
             await expert.send(type="accept", request=request_id, ref=f"open{i}")
