@@ -265,7 +265,19 @@ async def serving(
         command = [sys.executable, "-m", "callflow", "serve"]
         if profile is not None:  # sampled stacks of callflow serve, to find hot spots
             spy = str(Path(sys.executable).parent / "py-spy")
-            command = [spy, "record", "-f", "raw", "-o", f"{profile}.{db}", "--", *command]
+            command = [
+                spy,
+                "record",
+                "--gil",
+                "-r",
+                "250",
+                "-f",
+                "raw",
+                "-o",
+                f"{profile}.{db}",
+                "--",
+                *command,
+            ]
         serve = await asyncio.create_subprocess_exec(
             *command, env=env, stdout=(home / "serve.log").open("wb"),
             stderr=asyncio.subprocess.STDOUT,

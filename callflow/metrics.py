@@ -33,8 +33,8 @@ from callflow import __version__
 from callflow.assist.request_state import OUTCOMES, RequestState
 from callflow.assist.runtime import RequestRun
 from callflow.assist.service import AssistService
-from callflow.calls.event_log import EventLog
-from callflow.db.models import LogEntry, utcnow
+from callflow.calls.event_log import Entry, EventLog
+from callflow.db.models import utcnow
 from callflow.im.events import Posted
 from callflow.im.hub import Hub
 from callflow.routing.agent_state import AgentState
@@ -192,7 +192,7 @@ class Metrics:
 
     # -- observers the services call ------------------------------------------------
 
-    def call_event(self, entry: LogEntry) -> None:
+    def call_event(self, entry: Entry) -> None:
         if entry.kind.startswith("chat_"):
             self._chat_event(entry)
             return
@@ -216,7 +216,7 @@ class Metrics:
         if timed is not None and isinstance(wait, int | float):
             timed.labels(entry.queue).observe(wait)
 
-    def _chat_event(self, entry: LogEntry) -> None:
+    def _chat_event(self, entry: Entry) -> None:
         if entry.queue is None:
             return
         detail = entry.detail or {}

@@ -1,8 +1,9 @@
 """The append-only event log (callflow's queue_log): calls and agents.
 
-Theory of operation: ``record`` only queues the entry; a writer task inserts
-what has queued up in one transaction (every ``flush_interval`` or sooner
-when many are waiting). A call produces a dozen entries, so this keeps the
+Theory of operation: ``record`` only queues the entry (a plain record, not
+an ORM object: a call makes a dozen); a writer task inserts what has queued
+up in one INSERT of many rows (every ``flush_interval`` or sooner when many
+are waiting). A call produces a dozen entries, so this keeps the
 database off the call path. Readers flush first, so they see everything
 recorded before they asked; ``close`` flushes what is left. A crash loses at
 most the entries of the last flush interval.
@@ -14,8 +15,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 
 from callflow.db.engine import Database
@@ -23,6 +27,19 @@ from callflow.db.models import LogEntry, utcnow
 from callflow.tasks import Tasks
 
 log = logging.getLogger("callflow.events")
+
+
+@dataclass(slots=True)
+class Entry:
+    """One event as recorded, before it is written (an ``event_log`` row)."""
+
+    at: datetime
+    kind: str
+    channel_id: str | None
+    interaction_id: int | None
+    queue: str | None
+    agent: str | None
+    detail: dict[str, Any]
 
 
 class EventLog:
@@ -33,12 +50,12 @@ class EventLog:
         self._tasks = tasks
         self._interval = flush_interval
         self._batch = batch
-        self._pending: list[LogEntry] = []
+        self._pending: list[Entry] = []
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[Any] | None = None
         self._lock = asyncio.Lock()
         self._closed = False
-        self.observers: list[Callable[[LogEntry], None]] = []  # told of every entry
+        self.observers: list[Callable[[Entry], None]] = []  # told of every entry
 
     async def record(
         self,
@@ -53,15 +70,7 @@ class EventLog:
         if self._closed:
             log.warning("event %s after shutdown not recorded: %s", kind, detail)
             return
-        entry = LogEntry(
-            at=utcnow(),
-            kind=kind,
-            channel_id=channel,
-            interaction_id=interaction,
-            queue=queue,
-            agent=agent,
-            detail=detail,
-        )
+        entry = Entry(utcnow(), kind, channel, interaction, queue, agent, detail)
         self._pending.append(entry)
         for observer in self.observers:
             observer(entry)
@@ -85,7 +94,8 @@ class EventLog:
                 return
             try:
                 async with self._db.session() as session:
-                    session.add_all(entries)
+                    connection = await session.connection()
+                    await connection.execute(insert(LogEntry), [asdict(e) for e in entries])
                     await session.commit()
             except Exception:
                 self._pending[:0] = entries  # keep them for the next attempt

@@ -9,6 +9,11 @@ gives each caller its result: nothing is acknowledged before it is durable.
 While a round is being committed, new jobs queue up and form the next round,
 so under load a round grows with the load and the cost of a commit (a
 round trip, an fsync) is shared; when idle, a job is written at once, alone.
+With ``spacing``, rounds start at least that far apart: a job that comes
+soon after a round waits out the rest of it with the others that come
+meanwhile (the call path's small writes come a few at a time, each awaited,
+so without it nearly every round carries one job). A job after a quiet
+spell is still written at once.
 
 ``write`` returns one result per job, or an exception for a job it refuses
 (a message to a closed session, say); the others still commit. If the round
@@ -56,6 +61,7 @@ class GroupCommit(Generic[J, R]):
         *,
         name: str,
         max_batch: int = 500,
+        spacing: float = 0.0,
     ) -> None:
         self.db = db
         # the service's, or its own (a CLI command); not ``or``: an idle Tasks is empty
@@ -63,6 +69,8 @@ class GroupCommit(Generic[J, R]):
         self._write = write
         self.name = name
         self.max_batch = max_batch
+        self.spacing = spacing  # seconds: least time from one round's start to the next's
+        self._last_start = float("-inf")
         self._queue: asyncio.Queue[tuple[J, asyncio.Future[R]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.rounds = 0  # committed rounds (figures and tests)
@@ -82,6 +90,12 @@ class GroupCommit(Generic[J, R]):
         try:
             while True:
                 batch = [await self._queue.get()]
+                if self.spacing:
+                    loop = asyncio.get_running_loop()
+                    wait = self._last_start + self.spacing - loop.time()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    self._last_start = loop.time()
                 while len(batch) < self.max_batch and not self._queue.empty():
                     batch.append(self._queue.get_nowait())
                 await self._round(batch)

@@ -28,8 +28,7 @@ from typing import Any
 from callflow.assist.request_state import RequestState
 from callflow.assist.runtime import RequestRun
 from callflow.assist.service import AssistService
-from callflow.calls.event_log import EventLog
-from callflow.db.models import LogEntry
+from callflow.calls.event_log import Entry, EventLog
 from callflow.im.hub import Hub
 from callflow.live.figures import DayFigures
 from callflow.live.snapshot import STAFF
@@ -72,7 +71,7 @@ class LiveFeed:
 
     # -- observers: mark, arm ------------------------------------------------------
 
-    def call_event(self, entry: LogEntry) -> None:
+    def call_event(self, entry: Entry) -> None:
         if entry.queue:
             self.queues.add(entry.queue)
         if entry.agent:

@@ -169,6 +169,7 @@ class QueueEntry:
             seq=next(board.seq),
         )  # fmt: skip
         call.requirement = entering.requirement
+        call.announced = False
         call.recorded.clear()  # the interaction id comes with the row, below
         call.ringing.clear()
         board.calls[channel.id] = call

@@ -86,8 +86,9 @@ class Media:
 
     async def connect(self, call: WaitingCall, leg_id: str) -> None:
         """Customer and agent into the call's mixing bridge."""
-        with contextlib.suppress(Race):
-            await self.port.stop_playback(announce_id(call))
+        if call.announced:  # else nothing to stop: a request saved per call
+            with contextlib.suppress(Race):
+                await self.port.stop_playback(announce_id(call))
         bridge_id = call_bridge_id(call.interaction_id)
         await self.port.create_bridge(bridge_id, self.bridge_type, f"call {call.interaction_id}")
         await self.unhold(call)
@@ -129,5 +130,6 @@ class Media:
         await self.board.log("customer_resumed", call, agent=call.agent)
 
     async def announce(self, call: WaitingCall, media: list[str]) -> None:
+        call.announced = True
         with contextlib.suppress(Race):
             await self.port.play(call.channel_id, media, announce_id(call))

@@ -203,6 +203,9 @@ class WaitingCall:
     agent: str | None = None
     agent_leg: str | None = None
     announcements: int = 0
+    # something may be playing to the caller under ``announce_id`` (True for a
+    # call adopted after a restart: unknown, so it is stopped to be sure)
+    announced: bool = True
     visited: list[str] = field(default_factory=list)  # queues, in order (overflow)
     held: bool = False  # taken out of the conversation onto music (assist menu, consult)
     # transferred to this agent: offered to them alone until they fail to answer

@@ -40,7 +40,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
 import time
 from collections import OrderedDict
@@ -49,6 +48,7 @@ from typing import Any
 
 import aioari
 import aiohttp
+import orjson
 
 from callflow.settings import AriSettings
 from callflow.tasks import Tasks
@@ -282,7 +282,7 @@ class AriClient(AriCommands):
             self.duplicates += 1
             return
         try:
-            raw = json.loads(data)
+            raw = orjson.loads(data)
         except ValueError:
             log.error("ignoring ARI frame that is not JSON: %.200s", data)
             return

@@ -21,6 +21,7 @@ from urllib.parse import quote, urljoin
 
 import aioari
 import aiohttp
+import orjson
 from aiohttp import web_exceptions
 from aioswagger11.http_client import AsynchronousHttpClient
 
@@ -126,7 +127,7 @@ def answer_of(status: int, reason: str, content_type: str, text: str) -> Any:
     if status >= 400:
         raise RestFailure(status, _detail(text) or reason)
     if content_type == "application/json" and text:
-        return json.loads(text)
+        return orjson.loads(text)
     return None
 
 

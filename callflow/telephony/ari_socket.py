@@ -12,9 +12,10 @@ arrival to the agent's phone ringing.
 
 Asterisk reads these frames on the socket's single reader thread and runs
 them one at a time, so only operations that return at once belong here
-(``SOCKET_OPERATIONS``: the offer's originate). Operations that wait on a
-channel (answer, moves between bridges) stay on HTTP, where each request
-has a thread of its own.
+(``SOCKET_OPERATIONS``: the offer's originate, a hang-up, a new bridge).
+Operations that wait on a channel's own thread (answer, moves between
+bridges, music) or on a bridge's (destroying a mixing bridge stops its
+mixing thread) stay on HTTP, where each request has a thread of its own.
 
 After each connect, ``probe`` asks ``asterisk/ping`` over the socket. Until
 it is answered — and for good on an older Asterisk, which ignores frames
@@ -37,8 +38,10 @@ from callflow.telephony.ari_http import RestFailure, answer_of, route
 
 log = logging.getLogger("callflow.ari")
 
-# operations that return at once in Asterisk and lie on a caller's path
-SOCKET_OPERATIONS = frozenset({("channels", "originateWithId")})
+# operations that return at once in Asterisk and come with every call
+SOCKET_OPERATIONS = frozenset(
+    {("channels", "originateWithId"), ("channels", "hangup"), ("bridges", "createWithId")}
+)
 PROBE_TIMEOUT = 3.0  # seconds for Asterisk to answer the probe
 
 
