@@ -259,16 +259,22 @@ async def running(users: int, db_kind: str, profile: Path | None = None) -> Asyn
         await server.stop()
 
 
+CONNECTING = 20  # sockets being connected at once while setting up
+
+
 async def connect_all(server: Server, names: list[str], at_once: bool = False) -> dict[str, Client]:
     """Sockets for ``names``, signed in; ``at_once``: all started together."""
     clients = {name: Client(name, server.tokens[name]) for name in names}
     if at_once:
         await asyncio.gather(*(c.connect(server.ws_url) for c in clients.values()))
-    else:
-        for n, client in enumerate(clients.values()):
-            await client.connect(server.ws_url)
-            if n % 50 == 49:
-                await asyncio.sleep(0)
+    else:  # a few at a time: setting up, not a storm
+        queue = list(clients.values())
+
+        async def connect_some() -> None:
+            while queue:
+                await queue.pop().connect(server.ws_url)
+
+        await asyncio.gather(*(connect_some() for _ in range(CONNECTING)))
     return clients
 
 
