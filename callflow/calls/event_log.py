@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +40,14 @@ class Entry:
     queue: str | None
     agent: str | None
     detail: dict[str, Any]
+
+    def row(self) -> dict[str, Any]:
+        """As the table's columns (``dataclasses.asdict`` would copy ``detail`` deeply)."""
+        return {
+            "at": self.at, "kind": self.kind, "channel_id": self.channel_id,
+            "interaction_id": self.interaction_id, "queue": self.queue, "agent": self.agent,
+            "detail": self.detail,
+        }  # fmt: skip
 
 
 class EventLog:
@@ -95,7 +103,7 @@ class EventLog:
             try:
                 async with self._db.session() as session:
                     connection = await session.connection()
-                    await connection.execute(insert(LogEntry), [asdict(e) for e in entries])
+                    await connection.execute(insert(LogEntry), [e.row() for e in entries])
                     await session.commit()
             except Exception:
                 self._pending[:0] = entries  # keep them for the next attempt

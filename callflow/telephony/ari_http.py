@@ -38,6 +38,7 @@ class _BasicAuthHttpClient(AsynchronousHttpClient):  # type: ignore[misc]
         self.session = aiohttp.ClientSession(
             headers={"Authorization": f"Basic {token}"},
             timeout=aiohttp.ClientTimeout(total=timeout),
+            cookie_jar=aiohttp.DummyCookieJar(),  # ARI sets none; a real jar is asked every request
         )
 
 
