@@ -118,7 +118,7 @@ async def main(only: set[str]) -> dict[str, Any]:
     if "acd" in only:
         await quiet_disk()
         began = time.monotonic()
-        result = await acd.main(ACD_RATES, 6, 150, 500, dbs=DBS)
+        result = await acd.main(ACD_RATES, 5, 150, 500, dbs=DBS)
         results["acd"] = result
         rows += acd_rows(result)
         timed("acd", began)
@@ -133,7 +133,7 @@ async def main(only: set[str]) -> dict[str, Any]:
     if "skills" in only:
         await quiet_disk()
         began = time.monotonic()
-        result = await skills.main([10, 20, 30], 4, 500)
+        result = await skills.main([10, 30], 4, 500)
         results["skills"] = result
         rows += skills_rows(result)
         timed("skills", began)

@@ -306,8 +306,8 @@ async def open_sessions(
             sessions[i] = got.json()["session"]
 
         ordered = list(pairs)
-        for start in range(0, len(ordered), 50):
-            await asyncio.gather(*(pair(i) for i in ordered[start : start + 50]))
+        for start in range(0, len(ordered), 100):
+            await asyncio.gather(*(pair(i) for i in ordered[start : start + 100]))
     return sessions
 
 
