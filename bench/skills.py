@@ -1,6 +1,6 @@
 """Skills ACD benchmark: the offer delay with skill requirements, at 150 and 1,000 agents.
 
-    .venv/bin/python -m bench.skills [--rates 10,20,30] [--seconds 6] [--talk-ms 500]
+    .venv/bin/python -m bench.skills [--rates 10,20,30] [--seconds 4] [--passes 4] [--talk-ms 500]
 
 One private PBX with 1,000 SIP agents (one SIPp process answers for all of
 them: every agent's contact points at it). Agent ``b<n>`` has ``billing =
