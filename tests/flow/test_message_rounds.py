@@ -95,3 +95,33 @@ async def test_a_writer_runs_on_the_services_tasks_and_stops_with_them(center: C
     assert len(tasks) == before + 1
     await tasks.close()
     assert len(tasks) == 0
+
+
+async def test_writes_awaited_one_after_another_share_spaced_rounds(center: Center) -> None:
+    """The call path's writes come a few at a time, each awaited: with
+    ``spacing``, those that come soon after a round wait for the next one
+    together, while a write after a quiet spell is not held back."""
+    rounds: list[list[int]] = []
+
+    async def write(session: AsyncSession, jobs: Sequence[int]) -> list[int | Exception]:
+        rounds.append(list(jobs))
+        return list(jobs)
+
+    spaced: GroupCommit[int, int] = GroupCommit(
+        center.db, center.pbx.tasks, write, name="spaced", spacing=0.2
+    )
+
+    async def one_call(n: int) -> None:  # three writes, each awaited before the next
+        await asyncio.sleep(n * 0.004)  # calls arrive a few milliseconds apart
+        for k in range(3):
+            assert await spaced.submit(n * 10 + k) == n * 10 + k
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await spaced.submit(1) == 1  # after a quiet spell: at once
+    assert loop.time() - started < 0.15  # not held back by the spacing
+    await asyncio.gather(*(one_call(n) for n in range(1, 11)))
+    assert sorted(j for r in rounds for j in r) == sorted(
+        [1] + [n * 10 + k for n in range(1, 11) for k in range(3)]
+    )
+    assert len(rounds) <= 5  # 31 writes; without spacing, about one round per write
