@@ -11,7 +11,9 @@ turns automatic checkpoints off (``wal_autocheckpoint=0``) and this task
 runs a PASSIVE checkpoint every ``EVERY`` seconds on a connection of its
 own, in a thread: PASSIVE never takes the writers' lock, so commits go on
 while it copies. When the last connection closes, SQLite checkpoints what
-is left, as always.
+is left, as always. A cancelled task does not stop a checkpoint already
+running in its thread, so the connection is closed under the same lock the
+checkpoint holds: closing it under a running checkpoint crashes the process.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 from pathlib import Path
 
 log = logging.getLogger("callflow.db")
@@ -29,15 +32,17 @@ EVERY = 1.0  # seconds between checkpoints
 async def run_checkpoints(path: Path, every: float = EVERY) -> None:
     """Checkpoint ``path``'s WAL every ``every`` seconds until cancelled."""
     connection = await asyncio.to_thread(_connect, path)
+    using = threading.Lock()
     try:
         while True:
             await asyncio.sleep(every)
             try:
-                await asyncio.to_thread(_checkpoint, connection)
+                await asyncio.to_thread(_checkpoint, connection, using)
             except sqlite3.Error as error:  # busy, or the disk: try again next time
                 log.warning("WAL checkpoint of %s failed: %s", path.name, error)
     finally:
-        connection.close()
+        with using:  # waits out a checkpoint still running (milliseconds)
+            connection.close()
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -46,5 +51,6 @@ def _connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def _checkpoint(connection: sqlite3.Connection) -> None:
-    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+def _checkpoint(connection: sqlite3.Connection, using: threading.Lock) -> None:
+    with using:
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
