@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,64 +81,54 @@ async def main(only: set[str]) -> dict[str, Any]:
     rows: list[tuple[str, str, str, str]] = [("target", "goal", "measured", "met")]
     took: dict[str, float] = {}  # minutes per bench, both databases together
 
-    def timed(name: str, since: float) -> None:
-        took[name] = round(took.get(name, 0.0) + (time.monotonic() - since) / 60, 2)
+    @contextlib.asynccontextmanager
+    async def timed(name: str) -> AsyncIterator[None]:
+        await quiet_disk()
+        began = time.monotonic()
+        yield
+        took[name] = round(took.get(name, 0.0) + (time.monotonic() - began) / 60, 2)
 
     for db in DBS:
         if "assist" in only:
-            await quiet_disk()
-            began = time.monotonic()
-            result = await assist.run(db, 1000, [50, 100, 200])
-            assist.report(result)
-            results["assist"].append(result)
-            rows += assist_rows(result)
-            timed("assist", began)
+            async with timed("assist"):
+                result = await assist.run(db, 1000, [50, 100, 200])
+                assist.report(result)
+                results["assist"].append(result)
+                rows += assist_rows(result)
         if "im" in only:
-            await quiet_disk()
-            began = time.monotonic()
-            rates = im.ladder(im.DEFAULT_RATES)
-            result = await im.run(db, im.DEFAULT_USERS, im.DEFAULT_PAIRS, rates)
-            im.report(result)
-            results["im"].append(result)
-            rows += im_rows(result)
-            timed("im", began)
+            async with timed("im"):
+                rates = im.ladder(im.DEFAULT_RATES)
+                result = await im.run(db, im.DEFAULT_USERS, im.DEFAULT_PAIRS, rates)
+                im.report(result)
+                results["im"].append(result)
+                rows += im_rows(result)
         if "shift" in only:
-            await quiet_disk()
-            began = time.monotonic()
-            result = await shift.main(500, 10.0, db)
-            results["shift"].append(result)
-            rows += shift_rows(result)
-            timed("shift", began)
+            async with timed("shift"):
+                result = await shift.main(500, 10.0, db)
+                results["shift"].append(result)
+                rows += shift_rows(result)
         if "webchat" in only:
-            await quiet_disk()
-            began = time.monotonic()
-            chats = await webchat.run(db, 200, 1000, 1000.0, 30.0)
-            webchat.report(chats)
-            results["webchat"].append(asdict(chats) | {"met": chats.met})
-            rows += webchat_rows(results["webchat"][-1])
-            timed("webchat", began)
+            async with timed("webchat"):
+                chats = await webchat.run(db, 200, 1000, 1000.0, 30.0)
+                webchat.report(chats)
+                results["webchat"].append(asdict(chats) | {"met": chats.met})
+                rows += webchat_rows(results["webchat"][-1])
     if "acd" in only:
-        await quiet_disk()
-        began = time.monotonic()
-        result = await acd.main(ACD_RATES, 5, 150, 500, dbs=DBS)
-        results["acd"] = result
-        rows += acd_rows(result)
-        timed("acd", began)
+        async with timed("acd"):
+            result = await acd.main(ACD_RATES, 5, 150, 500, dbs=DBS)
+            results["acd"] = result
+            rows += acd_rows(result)
     if "failover" in only:
-        await quiet_disk()
-        began = time.monotonic()
-        figures = await failover_load.run(50.0, 20.0, 8.0, 500, 80, 2000)
-        failover_load.report(figures)
-        results["failover"] = asdict(figures) | {"met": figures.met}
-        rows += failover_rows(results["failover"])
-        timed("failover", began)
+        async with timed("failover"):
+            figures = await failover_load.run(50.0, 20.0, 8.0, 500, 80, 2000)
+            failover_load.report(figures)
+            results["failover"] = asdict(figures) | {"met": figures.met}
+            rows += failover_rows(results["failover"])
     if "skills" in only:
-        await quiet_disk()
-        began = time.monotonic()
-        result = await skills.main([10, 30], 4, 500)
-        results["skills"] = result
-        rows += skills_rows(result)
-        timed("skills", began)
+        async with timed("skills"):
+            result = await skills.main([10, 30], 4, 500)
+            results["skills"] = result
+            rows += skills_rows(result)
     results["minutes"] = round((time.monotonic() - started) / 60, 1)
     results["bench_minutes"] = took
     results["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -41,17 +41,10 @@ class RowWrite:
 
 
 class RowWriter:
-    def __init__(
-        self,
-        db: Database,
-        tasks: Tasks | None,
-        models: Sequence[type[SQLModel]],
-        *,
-        spacing: float = ROUND_SPACING,
-    ) -> None:
+    def __init__(self, db: Database, tasks: Tasks | None, models: Sequence[type[SQLModel]]) -> None:
         self.models = {m.__table__.name: m for m in models}  # type: ignore[attr-defined]
         self._writes: GroupCommit[RowWrite, Any] = GroupCommit(
-            db, tasks, self._write, name="calls", spacing=spacing
+            db, tasks, self._write, name="calls", spacing=ROUND_SPACING
         )
 
     async def insert(self, table: str, values: dict[str, Any]) -> int:
